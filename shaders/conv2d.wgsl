@@ -1,0 +1,94 @@
+// 2D convolution with fused bias and activation, as an implicit GEMM (no im2col buffer).
+// Layout: activations channels-last with channels padded to vec4; weights [ky][kx][inChannel][outColumn] with the
+// output columns of this chunk padded to a multiple of TILE_N4 vec4s, so weight reads need no bounds check.
+// One invocation computes a register tile of TILE_M consecutive output pixels in one row × TILE_N4·4 output channels;
+// the tile loops are unrolled by the template (SwiftShader keeps nothing in registers otherwise). No workgroup memory:
+// on a CPU driver barriers cost more than they save. Workgroup: WG_X invocations across output-channel blocks (they
+// share input reads) × WG_Y across pixel tiles.
+
+const TILE_M = ${TILE_M}u;
+const TILE_N4 = ${TILE_N4}u;
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 4u;
+
+struct Params {
+  inWidth: u32,
+  inHeight: u32,
+  inC4: u32,
+  outWidth: u32,
+  outHeight: u32,
+  outC4: u32,
+  kernel: u32,
+  stride: u32,
+  padding: u32,
+  tilesPerRow: u32,
+  chunkCols4: u32,
+  chunkValidCols4: u32,
+  chunkOffset4: u32,
+  activation: u32,
+}
+
+@group(0) @binding(0) var<storage, read> input: array<vec4f>;
+@group(0) @binding(1) var<storage, read> weights: array<vec4f>;
+@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> output: array<vec4f>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+//#include activation
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let col4 = id.x * TILE_N4;
+  let oy = id.y / params.tilesPerRow;
+  let ox0 = (id.y % params.tilesPerRow) * TILE_M;
+  if (col4 >= params.chunkValidCols4 || oy >= params.outHeight) { return; }
+
+  let cols4 = params.chunkCols4;
+  let inC4 = params.inC4;
+  //#unroll m TILE_M
+  //#unroll n TILE_N4
+  var acc${m}_${n} = vec4f(0.0);
+  //#end
+  //#end
+
+  for (var ky = 0u; ky < params.kernel; ky++) {
+    let iy = i32(oy * params.stride + ky) - i32(params.padding);
+    if (iy < 0 || iy >= i32(params.inHeight)) { continue; }
+    for (var kx = 0u; kx < params.kernel; kx++) {
+      //#unroll m TILE_M
+      let ix${m} = i32((ox0 + ${m}u) * params.stride + kx) - i32(params.padding);
+      let inside${m} = ix${m} >= 0 && ix${m} < i32(params.inWidth);
+      let base${m} = (u32(iy) * params.inWidth + u32(select(0, ix${m}, inside${m}))) * inC4;
+      //#end
+      var row = (ky * params.kernel + kx) * inC4 * 4u * cols4 + col4;
+      for (var c4 = 0u; c4 < inC4; c4++) {
+        //#unroll m TILE_M
+        let a${m} = select(vec4f(0.0), input[base${m} + c4], inside${m});
+        //#end
+        //#unroll n TILE_N4
+        {
+          let w0 = weights[row + ${n}u];
+          let w1 = weights[row + cols4 + ${n}u];
+          let w2 = weights[row + 2u * cols4 + ${n}u];
+          let w3 = weights[row + 3u * cols4 + ${n}u];
+          //#unroll m TILE_M
+          acc${m}_${n} = acc${m}_${n} + a${m}.x * w0 + a${m}.y * w1 + a${m}.z * w2 + a${m}.w * w3;
+          //#end
+        }
+        //#end
+        row += 4u * cols4;
+      }
+    }
+  }
+
+  //#unroll m TILE_M
+  if (ox0 + ${m}u < params.outWidth) {
+    let pixel = (oy * params.outWidth + ox0 + ${m}u) * params.outC4 + params.chunkOffset4 + col4;
+    //#unroll n TILE_N4
+    if (col4 + ${n}u < params.chunkValidCols4) {
+      output[pixel + ${n}u] = activate(acc${m}_${n} + bias[col4 + ${n}u], params.activation);
+    }
+    //#end
+  }
+  //#end
+}

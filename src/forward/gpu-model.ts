@@ -1,0 +1,143 @@
+import { readBuffers } from '../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
+import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
+import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
+import { DenseOp } from '../kernels/dense.ts';
+import type { GpuOp } from '../kernels/dispatch.ts';
+import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
+import { PreprocessOp } from '../kernels/preprocess.ts';
+import type { Layer } from '../model/layers.ts';
+import { validateModel, type Model } from '../model/model.ts';
+import type { ResampleGeometry } from '../model/preprocess.ts';
+import { elementCount, type TensorShape } from '../model/shapes.ts';
+import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from './gpu-tensor.ts';
+
+export interface GpuModelOptions {
+  conv2dTile?: Conv2dTile;
+  /** Called as weights are uploaded, with bytes done and bytes in all. */
+  onUploadProgress?: (done: number, total: number) => void;
+}
+
+export interface ForwardResult {
+  /** The last layer's output: class probabilities when the model ends in softmax. */
+  scores: Float32Array;
+  /** Where the photo landed in the model input (null when a tensor was given directly). */
+  geometry: ResampleGeometry | null;
+  forwardMs: number;
+}
+
+/**
+ * A model resident on the GPU: weights uploaded once in the kernels' layouts, one kept activation buffer per layer
+ * (the backtracking reads them), and every layer's dispatch recorded into one compute pass.
+ */
+export class GpuModel {
+  private constructor(
+    readonly context: GpuContext,
+    readonly model: Model,
+    readonly shapes: TensorShape[],
+    /** Index 0 is the preprocessed input, index i + 1 the output of layer i. */
+    readonly activations: GpuTensor[],
+    readonly ops: GpuOp[],
+    private readonly preprocess: PreprocessOp,
+  ) {}
+
+  static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<GpuModel> {
+    const shapes = validateModel(model);
+    return gpuStep(context, `uploading ${model.name}`, async () => {
+      const activations = shapes.map((shape, i) =>
+        createGpuTensor(context, i === 0 ? 'input' : model.layers[i - 1].name, shape),
+      );
+      const totalBytes = model.layers.reduce((sum, l) => sum + ('weight' in l ? (l.weight.length + l.bias.length) * 4 : 0), 0);
+      let doneBytes = 0;
+      const ops: GpuOp[] = [];
+      for (const [i, layer] of model.layers.entries()) {
+        ops.push(await createLayerOp(context, layer, activations[i], activations[i + 1], options));
+        if ('weight' in layer) {
+          doneBytes += (layer.weight.length + layer.bias.length) * 4;
+          options.onUploadProgress?.(doneBytes, totalBytes);
+        }
+      }
+      const preprocess = await PreprocessOp.create(context, model.preprocess, activations[0]);
+      return new GpuModel(context, model, shapes, activations, ops, preprocess);
+    });
+  }
+
+  /** Preprocesses a photo and runs every layer; reads back only the scores. */
+  async run(photo: RgbaImage): Promise<ForwardResult> {
+    assertRgbaImage(photo);
+    const start = performance.now();
+    const geometry = this.preprocess.upload(photo);
+    await this.encodeAndSubmit(true);
+    const scores = await this.readScores();
+    return { scores, geometry, forwardMs: performance.now() - start };
+  }
+
+  /** Runs every layer on an input tensor given in CHW (tests and benchmarks that bypass the photo). */
+  async runTensor(input: Float32Array): Promise<ForwardResult> {
+    const start = performance.now();
+    if (input.length !== elementCount(this.shapes[0])) {
+      throw new Error(`input tensor has ${input.length} values, the model needs ${elementCount(this.shapes[0])}`);
+    }
+    this.context.device.queue.writeBuffer(this.activations[0].buffer, 0, chwToPaddedHwc(input, this.shapes[0]));
+    await this.encodeAndSubmit(false);
+    const scores = await this.readScores();
+    return { scores, geometry: null, forwardMs: performance.now() - start };
+  }
+
+  private encodeAndSubmit(withPreprocess: boolean): Promise<void> {
+    return gpuStep(this.context, `${this.model.name} forward pass`, () => {
+      const encoder = this.context.device.createCommandEncoder({ label: 'forward' });
+      const pass = encoder.beginComputePass({ label: 'forward' });
+      if (withPreprocess) this.preprocess.encode(pass);
+      for (const op of this.ops) op.encode(pass);
+      pass.end();
+      this.context.device.queue.submit([encoder.finish()]);
+    });
+  }
+
+  private async readScores(): Promise<Float32Array> {
+    const last = this.activations[this.activations.length - 1];
+    const [data] = await readBuffers(this.context, 'reading scores', [{ buffer: last.buffer, size: last.shape.channels * 4 }]);
+    return new Float32Array(data);
+  }
+
+  /** Activations in canonical CHW layout; all of them when no indices are given. */
+  async readActivations(indices = this.activations.map((_, i) => i)): Promise<Float32Array[]> {
+    const tensors = indices.map((i) => this.activations[i]);
+    const data = await readBuffers(
+      this.context,
+      'reading activations',
+      tensors.map((t) => ({ buffer: t.buffer, size: t.buffer.size })),
+    );
+    return data.map((d, i) => paddedHwcToChw(new Float32Array(d), tensors[i].shape));
+  }
+
+  destroy(): void {
+    this.ops.forEach((op) => op.destroy());
+    this.preprocess.destroy();
+    this.activations.forEach((t) => t.buffer.destroy());
+  }
+}
+
+function createLayerOp(
+  context: GpuContext,
+  layer: Layer,
+  input: GpuTensor,
+  output: GpuTensor,
+  options: GpuModelOptions,
+): Promise<GpuOp> {
+  switch (layer.kind) {
+    case 'conv2d':
+      return Conv2dOp.create(context, layer, input, output, options.conv2dTile ?? defaultConv2dTile);
+    case 'maxpool':
+      return createMaxPoolOp(context, layer, input, output);
+    case 'globalAvgPool':
+      return createGlobalAvgPoolOp(context, input, output);
+    case 'flatten':
+      return createFlattenOp(context, input, output);
+    case 'dense':
+      return DenseOp.create(context, layer, input, output);
+    case 'softmax':
+      return createSoftmaxOp(context, input, output);
+  }
+}

@@ -1,0 +1,54 @@
+import type { GpuContext } from '../gpu/context.ts';
+import { requireLimit } from '../gpu/context.ts';
+import { createStorageBuffer } from '../gpu/buffers.ts';
+import { formatShape, type TensorShape } from '../model/shapes.ts';
+
+/**
+ * An activation on the GPU: channels-last (HWC) with channels padded to a multiple of 4, so kernels load vec4s of
+ * channels. Padding channels always hold 0. Vectors (1×1) are the same layout: n values padded to a multiple of 4.
+ */
+export interface GpuTensor {
+  label: string;
+  shape: TensorShape;
+  /** Number of vec4s per pixel: ⌈channels / 4⌉. */
+  c4: number;
+  buffer: GPUBuffer;
+}
+
+export function vec4Count(n: number): number {
+  return Math.ceil(n / 4);
+}
+
+export function gpuTensorBytes(shape: TensorShape): number {
+  return shape.height * shape.width * vec4Count(shape.channels) * 16;
+}
+
+export function createGpuTensor(context: GpuContext, label: string, shape: TensorShape): GpuTensor {
+  const bytes = gpuTensorBytes(shape);
+  const what = `activation ${label} (${formatShape(shape)})`;
+  requireLimit(context, 'maxStorageBufferBindingSize', bytes, what);
+  requireLimit(context, 'maxBufferSize', bytes, what);
+  return { label, shape, c4: vec4Count(shape.channels), buffer: createStorageBuffer(context, label, bytes) };
+}
+
+/** GPU layout → canonical CHW. */
+export function paddedHwcToChw(data: Float32Array, shape: TensorShape): Float32Array {
+  const { channels, height, width } = shape;
+  const stride = vec4Count(channels) * 4;
+  const out = new Float32Array(channels * height * width);
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < height * width; p++) out[c * height * width + p] = data[p * stride + c];
+  }
+  return out;
+}
+
+/** Canonical CHW → GPU layout. */
+export function chwToPaddedHwc(data: Float32Array, shape: TensorShape): Float32Array {
+  const { channels, height, width } = shape;
+  const stride = vec4Count(channels) * 4;
+  const out = new Float32Array(height * width * stride);
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < height * width; p++) out[p * stride + c] = data[c * height * width + p];
+  }
+  return out;
+}

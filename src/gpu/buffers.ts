@@ -1,0 +1,65 @@
+import { assertAlive, gpuStep, type GpuContext } from './context.ts';
+
+export const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** A storage buffer of `byteLength` bytes (rounded up to 4), zero-filled. */
+export function createStorageBuffer(context: GpuContext, label: string, byteLength: number, usage = STORAGE()): GPUBuffer {
+  return context.device.createBuffer({ label, size: Math.max(16, Math.ceil(byteLength / 16) * 16), usage });
+}
+
+/** A storage buffer holding `data`, written while mapped at creation (no extra staging copy for big weights). */
+export function createFilledBuffer(context: GpuContext, label: string, data: Float32Array | Uint32Array, usage = STORAGE()): GPUBuffer {
+  const buffer = context.device.createBuffer({
+    label,
+    size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+    usage,
+    mappedAtCreation: true,
+  });
+  const Target = data instanceof Float32Array ? Float32Array : Uint32Array;
+  new Target(buffer.getMappedRange()).set(data);
+  buffer.unmap();
+  return buffer;
+}
+
+/** Copies byte ranges of GPU buffers back to the CPU with one staging buffer and one map. */
+export async function readBuffers(
+  context: GpuContext,
+  step: string,
+  ranges: { buffer: GPUBuffer; offset?: number; size: number }[],
+): Promise<ArrayBuffer[]> {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const range of ranges) {
+    offsets.push(total);
+    total += Math.ceil(range.size / 4) * 4;
+  }
+  const staging = context.device.createBuffer({
+    label: `${step} readback`,
+    size: Math.max(16, total),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  try {
+    await gpuStep(context, step, () => {
+      const encoder = context.device.createCommandEncoder({ label: step });
+      ranges.forEach((range, i) => {
+        if (range.size > 0) encoder.copyBufferToBuffer(range.buffer, range.offset ?? 0, staging, offsets[i], Math.ceil(range.size / 4) * 4);
+      });
+      context.device.queue.submit([encoder.finish()]);
+    });
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (error) {
+      assertAlive(context);
+      throw error;
+    }
+    const all = staging.getMappedRange();
+    return ranges.map((range, i) => all.slice(offsets[i], offsets[i] + range.size));
+  } finally {
+    staging.destroy();
+  }
+}
+
+export async function readFloats(context: GpuContext, step: string, buffer: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
+  const [data] = await readBuffers(context, step, [{ buffer, offset, size: count * 4 }]);
+  return new Float32Array(data);
+}

@@ -1,0 +1,71 @@
+import { createFilledBuffer } from '../gpu/buffers.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { DenseLayer } from '../model/layers.ts';
+import type { GpuTensor } from '../forward/gpu-tensor.ts';
+import { activationCode } from './activation-code.ts';
+import { Dispatch, type GpuOp } from './dispatch.ts';
+import { splitRows, type RowChunk } from './split-rows.ts';
+
+/** Rows [first, first + count) of a dense weight, each zero-padded to a multiple of 4 inputs. */
+export function denseGpuWeights(layer: DenseLayer, chunk: RowChunk): Float32Array {
+  const stride = Math.ceil(layer.inFeatures / 4) * 4;
+  const out = new Float32Array(chunk.count * stride);
+  for (let r = 0; r < chunk.count; r++) {
+    out.set(layer.weight.subarray((chunk.first + r) * layer.inFeatures, (chunk.first + r + 1) * layer.inFeatures), r * stride);
+  }
+  return out;
+}
+
+/** The row chunks of a dense layer's weights under the context's budget (shared with the backtracking). */
+export function denseWeightChunks(context: GpuContext, layer: DenseLayer): RowChunk[] {
+  return splitRows(context, `${layer.name} weights`, layer.outFeatures, Math.ceil(layer.inFeatures / 4) * 16);
+}
+
+export interface DenseWeightBuffers {
+  chunks: (RowChunk & { buffer: GPUBuffer })[];
+  bias: GPUBuffer;
+}
+
+export function uploadDenseWeights(context: GpuContext, layer: DenseLayer): DenseWeightBuffers {
+  return {
+    chunks: denseWeightChunks(context, layer).map((chunk) => ({
+      ...chunk,
+      buffer: createFilledBuffer(context, `${layer.name}.weight[${chunk.first}]`, denseGpuWeights(layer, chunk)),
+    })),
+    bias: createFilledBuffer(context, `${layer.name}.bias`, layer.bias),
+  };
+}
+
+/** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
+export class DenseOp implements GpuOp {
+  private constructor(
+    readonly weights: DenseWeightBuffers,
+    private readonly dispatches: Dispatch[],
+  ) {}
+
+  static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor): Promise<DenseOp> {
+    const weights = uploadDenseWeights(context, layer);
+    const dispatches = await Promise.all(
+      weights.chunks.map((chunk) =>
+        Dispatch.create(
+          context,
+          { shader: 'dense' },
+          { inC4: input.c4, rows: chunk.count, rowOffset: chunk.first, activation: activationCode(layer.activation) },
+          { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
+          [chunk.count],
+        ),
+      ),
+    );
+    return new DenseOp(weights, dispatches);
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    this.dispatches.forEach((d) => d.encode(pass));
+  }
+
+  destroy(): void {
+    this.dispatches.forEach((d) => d.destroy());
+    this.weights.chunks.forEach((c) => c.buffer.destroy());
+    this.weights.bias.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+import type { GpuContext } from '../gpu/context.ts';
+import { Kernel, type KernelVariant, type Resource } from '../gpu/kernel.ts';
+
+/** Anything that records its dispatches into a compute pass and owns GPU buffers. */
+export interface GpuOp {
+  encode(pass: GPUComputePassEncoder): void;
+  destroy(): void;
+}
+
+/** One pipeline, one bind group and one grid: the whole host of the simple kernels. */
+export class Dispatch implements GpuOp {
+  private constructor(
+    private readonly kernel: Kernel,
+    private readonly bindGroup: GPUBindGroup,
+    private readonly grid: [number, number, number],
+    private readonly owned: GPUBuffer[],
+  ) {}
+
+  /**
+   * `invocations` is the grid in invocations; it is divided by the kernel's workgroup size. The uniform buffer made
+   * from `params` is bound as `params` and owned by the dispatch.
+   */
+  static async create(
+    context: GpuContext,
+    variant: KernelVariant,
+    params: Record<string, number>,
+    resources: Record<string, Resource>,
+    invocations: [number, number?, number?],
+    owned: GPUBuffer[] = [],
+  ): Promise<Dispatch> {
+    const kernel = await Kernel.create(context, variant);
+    const paramsBuffer = kernel.uniforms(params);
+    const bindGroup = kernel.bindGroup({ ...resources, params: paramsBuffer });
+    const grid = [0, 1, 2].map((i) => Math.ceil((invocations[i] ?? 1) / kernel.workgroupSize[i])) as [number, number, number];
+    return new Dispatch(kernel, bindGroup, grid, [paramsBuffer, ...owned]);
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    this.kernel.dispatch(pass, this.bindGroup, ...this.grid);
+  }
+
+  destroy(): void {
+    this.owned.forEach((buffer) => buffer.destroy());
+  }
+}

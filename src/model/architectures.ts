@@ -1,0 +1,63 @@
+import type { LayerSpec } from './layers.ts';
+import type { Architecture } from './model.ts';
+import { torchvisionPreprocess } from './preprocess.ts';
+
+export type VggDepth = 16 | 19;
+export const builtinArchitectures = ['vgg16', 'vgg19'] as const;
+export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
+
+/** Convolutions per block; every block ends in a 2×2/2 max-pool. */
+const vggBlocks: Record<VggDepth, number[]> = {
+  16: [2, 2, 3, 3, 3],
+  19: [2, 2, 4, 4, 4],
+};
+const vggWidths = [64, 128, 256, 512, 512];
+
+/**
+ * VGG16/VGG19 for ImageNet (Simonyan & Zisserman, configurations D and E): 3×3/1 convs with padding 1 and ReLU, five
+ * max-pools, then fc6 (25088 → 4096), fc7 (4096 → 4096), fc8 (4096 → classes) and softmax. Layer names follow the
+ * paper (`conv3_2`, `pool3`, `fc6`); loaders map checkpoint names onto them.
+ */
+export function vggLayers(depth: VggDepth, classes = 1000): LayerSpec[] {
+  const layers: LayerSpec[] = [];
+  let channels = 3;
+  vggBlocks[depth].forEach((convs, block) => {
+    for (let i = 0; i < convs; i++) {
+      layers.push({
+        kind: 'conv2d',
+        name: `conv${block + 1}_${i + 1}`,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        inChannels: channels,
+        outChannels: vggWidths[block],
+        activation: 'relu',
+      });
+      channels = vggWidths[block];
+    }
+    layers.push({ kind: 'maxpool', name: `pool${block + 1}`, size: 2, stride: 2 });
+  });
+  layers.push(
+    { kind: 'flatten', name: 'flatten' },
+    { kind: 'dense', name: 'fc6', inFeatures: 512 * 7 * 7, outFeatures: 4096, activation: 'relu' },
+    { kind: 'dense', name: 'fc7', inFeatures: 4096, outFeatures: 4096, activation: 'relu' },
+    { kind: 'dense', name: 'fc8', inFeatures: 4096, outFeatures: classes, activation: 'linear' },
+    { kind: 'softmax', name: 'prob' },
+  );
+  return layers;
+}
+
+export function vggArchitecture(depth: VggDepth, classes = 1000): Architecture {
+  return {
+    name: `vgg${depth}`,
+    input: { channels: 3, height: 224, width: 224 },
+    preprocess: torchvisionPreprocess,
+    layers: vggLayers(depth, classes),
+  };
+}
+
+export function builtinArchitecture(name: string): Architecture {
+  if (name === 'vgg16') return vggArchitecture(16);
+  if (name === 'vgg19') return vggArchitecture(19);
+  throw new Error(`unknown architecture "${name}"; built in: ${builtinArchitectures.join(', ')}`);
+}

@@ -1,0 +1,58 @@
+import { hasWeights, weightCount, biasCount, type Layer } from './layers.ts';
+import type { Architecture, Model } from './model.ts';
+import { activationShapes } from './shapes.ts';
+
+/** mulberry32: a small, fast, seeded PRNG, so test fixtures are generated rather than checked in. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller) from a uniform source. */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededRandom(seed);
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    const u = 1 - uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/**
+ * Weights drawn He-normal (std √(2 / fan-in)), biases small and of both signs, so activations neither vanish nor
+ * explode through a deep random net and every ReLU sees both signs.
+ */
+export function randomModel(arch: Architecture, seed: number, labels?: string[]): Model {
+  const normal = seededNormal(seed);
+  const layers: Layer[] = arch.layers.map((spec) => {
+    if (!hasWeights(spec)) return spec;
+    const fanIn = spec.kind === 'conv2d' ? spec.inChannels * spec.kernel * spec.kernel : spec.inFeatures;
+    const std = Math.sqrt(2 / fanIn);
+    const weight = new Float32Array(weightCount(spec));
+    for (let i = 0; i < weight.length; i++) weight[i] = normal() * std;
+    const bias = new Float32Array(biasCount(spec));
+    for (let i = 0; i < bias.length; i++) bias[i] = normal() * 0.05;
+    return { ...spec, weight, bias };
+  });
+  const shapes = activationShapes(arch.input, arch.layers);
+  const classes = shapes[shapes.length - 1].channels;
+  return {
+    ...arch,
+    layers,
+    labels: labels ?? Array.from({ length: classes }, (_, i) => `class ${i}`),
+  };
+}

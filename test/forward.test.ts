@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { GpuModel } from '../src/forward/gpu-model.ts';
+import { randomModel } from '../src/model/random-model.ts';
+import { elementCount } from '../src/model/shapes.ts';
+import { forwardReference } from '../src/reference/forward.ts';
+import type { Conv2dTile } from '../src/kernels/conv2d.ts';
+import { expectClose } from './helpers/compare.ts';
+import { testGpu } from './helpers/gpu.ts';
+import { randomInput, smallArchitectures } from './helpers/nets.ts';
+
+const tiles: Conv2dTile[] = [
+  { tileM: 8, tileN4: 4, threads: 64 },
+  { tileM: 4, tileN4: 1, threads: 32 },
+  { tileM: 3, tileN4: 2, threads: 64 },
+];
+const models: GpuModel[] = [];
+afterAll(() => models.forEach((m) => m.destroy()));
+
+describe('GPU forward pass equals the CPU reference on seeded random nets', () => {
+  for (const arch of smallArchitectures()) {
+    for (const [t, tile] of tiles.entries()) {
+      it(`${arch.name}, conv tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
+        const context = await testGpu();
+        const model = randomModel(arch, 1000 + t);
+        const gpu = await GpuModel.create(context, model, { conv2dTile: tile });
+        models.push(gpu);
+        const input = randomInput(elementCount(arch.input), 7 + t);
+        await gpu.runTensor(input);
+        const got = await gpu.readActivations();
+        const want = forwardReference(model, input);
+        want.forEach((ref, i) => expectClose(got[i], ref, 1e-4, `${arch.name} activation ${i} (${i ? model.layers[i - 1].name : 'input'})`));
+      });
+    }
+  }
+
+  it('splits weights over several bindings when the limits are small, with the same result', async () => {
+    const arch = smallArchitectures()[2];
+    const model = randomModel(arch, 77);
+    const input = randomInput(elementCount(arch.input), 3);
+    // c3's weights are 9·72·68·4 bytes ≈ 176 KB and d1's 594·132·4 ≈ 310 KB: both must split at 64 KiB.
+    const small = await testGpu({ maxStorageBufferBindingSize: 64 * 1024, maxBufferSize: 64 * 1024 });
+    const gpu = await GpuModel.create(small, model);
+    models.push(gpu);
+    await gpu.runTensor(input);
+    const got = await gpu.readActivations();
+    const want = forwardReference(model, input);
+    want.forEach((ref, i) => expectClose(got[i], ref, 1e-4, `split activation ${i}`));
+    const conv = gpu.ops[3] as unknown as { chunks: unknown[] };
+    expect(conv.chunks.length).toBeGreaterThan(1);
+  });
+});
