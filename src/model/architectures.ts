@@ -11,14 +11,24 @@ const vggBlocks: Record<VggDepth, number[]> = {
   16: [2, 2, 3, 3, 3],
   19: [2, 2, 4, 4, 4],
 };
-const vggWidths = [64, 128, 256, 512, 512];
+
+export interface VggOptions {
+  classes?: number;
+  /** Channels of the five blocks; ImageNet VGG: 64, 128, 256, 512, 512. */
+  widths?: readonly number[];
+  /** Input side; the classifier sees (side / 32)² positions. */
+  inputSize?: number;
+  /** Width of fc6 and fc7; ImageNet VGG: 4096. */
+  hidden?: number;
+}
 
 /**
  * VGG16/VGG19 for ImageNet (Simonyan & Zisserman, configurations D and E): 3×3/1 convs with padding 1 and ReLU, five
  * max-pools, then fc6 (25088 → 4096), fc7 (4096 → 4096), fc8 (4096 → classes) and softmax. Layer names follow the
  * paper (`conv3_2`, `pool3`, `fc6`); loaders map checkpoint names onto them.
  */
-export function vggLayers(depth: VggDepth, classes = 1000): LayerSpec[] {
+export function vggLayers(depth: VggDepth, options: VggOptions = {}): LayerSpec[] {
+  const { classes = 1000, widths = [64, 128, 256, 512, 512], inputSize = 224, hidden = 4096 } = options;
   const layers: LayerSpec[] = [];
   let channels = 3;
   vggBlocks[depth].forEach((convs, block) => {
@@ -30,29 +40,30 @@ export function vggLayers(depth: VggDepth, classes = 1000): LayerSpec[] {
         stride: 1,
         padding: 1,
         inChannels: channels,
-        outChannels: vggWidths[block],
+        outChannels: widths[block],
         activation: 'relu',
       });
-      channels = vggWidths[block];
+      channels = widths[block];
     }
     layers.push({ kind: 'maxpool', name: `pool${block + 1}`, size: 2, stride: 2 });
   });
   layers.push(
     { kind: 'flatten', name: 'flatten' },
-    { kind: 'dense', name: 'fc6', inFeatures: 512 * 7 * 7, outFeatures: 4096, activation: 'relu' },
-    { kind: 'dense', name: 'fc7', inFeatures: 4096, outFeatures: 4096, activation: 'relu' },
-    { kind: 'dense', name: 'fc8', inFeatures: 4096, outFeatures: classes, activation: 'linear' },
+    { kind: 'dense', name: 'fc6', inFeatures: widths[4] * (inputSize / 32) ** 2, outFeatures: hidden, activation: 'relu' },
+    { kind: 'dense', name: 'fc7', inFeatures: hidden, outFeatures: hidden, activation: 'relu' },
+    { kind: 'dense', name: 'fc8', inFeatures: hidden, outFeatures: classes, activation: 'linear' },
     { kind: 'softmax', name: 'prob' },
   );
   return layers;
 }
 
-export function vggArchitecture(depth: VggDepth, classes = 1000): Architecture {
+export function vggArchitecture(depth: VggDepth, options: VggOptions = {}): Architecture {
+  const side = options.inputSize ?? 224;
   return {
     name: `vgg${depth}`,
-    input: { channels: 3, height: 224, width: 224 },
-    preprocess: torchvisionPreprocess,
-    layers: vggLayers(depth, classes),
+    input: { channels: 3, height: side, width: side },
+    preprocess: { ...torchvisionPreprocess, width: side, height: side },
+    layers: vggLayers(depth, options),
   };
 }
 

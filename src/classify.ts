@@ -1,0 +1,29 @@
+import { GpuModel } from './forward/gpu-model.ts';
+import type { RgbaImage } from './image/rgba-image.ts';
+import type { Model } from './model/model.ts';
+import { probabilities, topPredictions, type Prediction } from './predictions.ts';
+import type { ResampleGeometry } from './model/preprocess.ts';
+
+export interface Classification {
+  predictions: Prediction[];
+  /** Probabilities of every class. */
+  probabilities: Float64Array;
+  geometry: ResampleGeometry;
+  forwardMs: number;
+}
+
+export function endsInSoftmax(model: Model): boolean {
+  return model.layers[model.layers.length - 1]?.kind === 'softmax';
+}
+
+/** One forward pass on the GPU; the activations stay on the GPU model for backtracking. */
+export async function classify(gpuModel: GpuModel, photo: RgbaImage, top = 5): Promise<Classification> {
+  const result = await gpuModel.run(photo);
+  const probs = probabilities(result.scores, endsInSoftmax(gpuModel.model));
+  return {
+    predictions: topPredictions(probs, gpuModel.model.labels, top),
+    probabilities: probs,
+    geometry: result.geometry!,
+    forwardMs: result.forwardMs,
+  };
+}

@@ -1,0 +1,36 @@
+import { writeFile } from 'node:fs/promises';
+import { classify } from '../classify.ts';
+import { decodeImageFile } from '../image/decode-node.ts';
+import { closeSession, openSession, type ModelOptions } from './session.ts';
+
+export interface ClassifyOptions extends ModelOptions {
+  top: number;
+  json?: string;
+}
+
+export async function classifyCommand(images: string[], options: ClassifyOptions): Promise<void> {
+  const session = await openSession(options);
+  const { model, context } = session;
+  console.log(
+    `${model.name}: ${model.input.width}×${model.input.height} ${model.preprocess.resize}, ${model.labels.length} classes ` +
+      `on ${context.adapter.name} (load ${session.loadMs.toFixed(0)} ms, upload ${session.uploadMs.toFixed(0)} ms)`,
+  );
+  const results = [];
+  try {
+    for (const path of images) {
+      const photo = await decodeImageFile(path);
+      const result = await classify(session.gpuModel, photo, options.top);
+      console.log(`\n${path} (${photo.originalWidth}×${photo.originalHeight}, forward ${result.forwardMs.toFixed(0)} ms)`);
+      result.predictions.forEach((p, i) => {
+        console.log(`  ${i + 1}. ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.label}  [${p.classIndex}]`);
+      });
+      results.push({ image: path, width: photo.originalWidth, height: photo.originalHeight, predictions: result.predictions, forwardMs: result.forwardMs });
+    }
+  } finally {
+    closeSession(session);
+  }
+  if (options.json) {
+    await writeFile(options.json, JSON.stringify({ model: model.name, adapter: context.adapter.name, results }, null, 2));
+    console.log(`\nwrote ${options.json}`);
+  }
+}

@@ -1,0 +1,32 @@
+import { GpuModel } from '../forward/gpu-model.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { createNodeGpuContext } from '../gpu/device-node.ts';
+import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
+import type { Model } from '../model/model.ts';
+
+export interface ModelOptions extends ModelFileOptions {
+  model: string;
+}
+
+export interface Session {
+  context: GpuContext;
+  model: Model;
+  gpuModel: GpuModel;
+  loadMs: number;
+  uploadMs: number;
+}
+
+/** Loads the model file, opens the GPU and uploads the weights: what every command starts with. */
+export async function openSession(options: ModelOptions): Promise<Session> {
+  const start = performance.now();
+  const model = await loadModelFile(options.model, options);
+  const loaded = performance.now();
+  const context = await createNodeGpuContext();
+  const gpuModel = await GpuModel.create(context, model);
+  return { context, model, gpuModel, loadMs: loaded - start, uploadMs: performance.now() - loaded };
+}
+
+export function closeSession(session: Session): void {
+  session.gpuModel.destroy();
+  session.context.device.destroy();
+}

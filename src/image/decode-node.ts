@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import { ImageInputError, type RgbaImage } from './rgba-image.ts';
+
+/** A decoded photo, and the size of the file's own pixels when it was shrunk to fit the GPU. */
+export interface DecodedImage extends RgbaImage {
+  name: string;
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/**
+ * Photos are decoded at most this large (longest side); bigger ones are shrunk on decode. A 4096² RGBA photo is
+ * 64 MiB, half of WebGPU's default binding limit, and every model input is far smaller.
+ */
+export const maxDecodedSide = 4096;
+/** Decompression-bomb guard: files declaring more pixels than this are refused before decoding. */
+export const maxImagePixels = 268_402_689;
+
+export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: maxImagePixels }).metadata();
+  } catch (error) {
+    throw new ImageInputError(
+      `${name} is not an image that can be decoded (${(error as Error).message}). Use a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`,
+    );
+  }
+  const oriented = (metadata.orientation ?? 1) >= 5;
+  const originalWidth = (oriented ? metadata.height : metadata.width) ?? 0;
+  const originalHeight = (oriented ? metadata.width : metadata.height) ?? 0;
+  if (originalWidth * originalHeight > maxImagePixels) {
+    throw new ImageInputError(
+      `${name} is ${originalWidth}×${originalHeight} pixels, more than the ${maxImagePixels} this tool decodes. Shrink it first (for example to 4096 pixels on the longest side).`,
+    );
+  }
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels: maxImagePixels }).rotate();
+    if (Math.max(originalWidth, originalHeight) > maxDecodedSide) {
+      pipeline = pipeline.resize({ width: maxDecodedSide, height: maxDecodedSide, fit: 'inside' });
+    }
+    const { data, info } = await pipeline.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels`);
+    return {
+      name,
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      originalWidth,
+      originalHeight,
+    };
+  } catch (error) {
+    throw new ImageInputError(`${name} could not be decoded (${(error as Error).message}); the file may be truncated or corrupt.`);
+  }
+}
+
+export async function decodeImageFile(path: string): Promise<DecodedImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new ImageInputError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return decodeImage(bytes, basename(path));
+}
