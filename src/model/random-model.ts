@@ -14,38 +14,21 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Standard normal samples (Box–Muller) from a uniform source. */
-export function seededNormal(seed: number): () => number {
-  const uniform = seededRandom(seed);
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    const u = 1 - uniform();
-    const v = uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
-
 /**
- * Weights drawn He-normal (std √(2 / fan-in)), biases small and of both signs, so activations neither vanish nor
- * explode through a deep random net and every ReLU sees both signs.
+ * Weights drawn He-uniform (variance 2 / fan-in), biases small and of both signs, so activations neither vanish nor
+ * explode through a deep random net and every ReLU sees both signs. Uniform rather than normal: VGG19 has 143 M
+ * weights, and this is what every test and benchmark waits for first.
  */
 export function randomModel(arch: Architecture, seed: number, labels?: string[]): Model {
-  const normal = seededNormal(seed);
+  const uniform = seededRandom(seed);
   const layers: Layer[] = arch.layers.map((spec) => {
     if (!hasWeights(spec)) return spec;
     const fanIn = spec.kind === 'conv2d' ? spec.inChannels * spec.kernel * spec.kernel : spec.inFeatures;
-    const std = Math.sqrt(2 / fanIn);
+    const limit = Math.sqrt(6 / fanIn);
     const weight = new Float32Array(weightCount(spec));
-    for (let i = 0; i < weight.length; i++) weight[i] = normal() * std;
+    for (let i = 0; i < weight.length; i++) weight[i] = (2 * uniform() - 1) * limit;
     const bias = new Float32Array(biasCount(spec));
-    for (let i = 0; i < bias.length; i++) bias[i] = normal() * 0.05;
+    for (let i = 0; i < bias.length; i++) bias[i] = (2 * uniform() - 1) * 0.1;
     return { ...spec, weight, bias };
   });
   const shapes = activationShapes(arch.input, arch.layers);
