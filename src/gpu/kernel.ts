@@ -51,7 +51,12 @@ export class Kernel {
 
   private static async compile(context: GpuContext, variant: KernelVariant, label: string): Promise<Kernel> {
     const code = expandWgsl(context.shaders(variant.shader), variant.defines, variant.shader, context.shaders);
-    const reflect = new WgslReflect(code);
+    let reflect: WgslReflect;
+    try {
+      reflect = new WgslReflect(code);
+    } catch (error) {
+      throw new Error(`${variant.shader}.wgsl (after templating) does not parse: ${(error as Error).message}`);
+    }
     const entry = reflect.entry.compute[0];
     if (!entry || reflect.entry.compute.length !== 1) {
       throw new Error(`${variant.shader}.wgsl must have exactly one compute entry point`);

@@ -1,0 +1,55 @@
+// Backtracking through a fully connected layer, over one chunk of weight rows (the forward kernel's layout: rows
+// zero-padded to a multiple of 4). One invocation per node j of the memory vector above whose row is in the chunk; it
+// walks the row and selects input i where the contribution w[j, i]·a[i] is positive, or, at the fc→spatial boundary
+// under the official rule, only the largest contribution (ties: lowest i).
+
+struct Params {
+  inFeatures: u32,
+  rowStride: u32,
+  chunkFirstRow: u32,
+  chunkRows: u32,
+  topOnly: u32,
+  countIndex: u32,
+}
+
+@group(0) @binding(0) var<storage, read> memoryVector: array<u32>;
+@group(0) @binding(1) var<storage, read> counts: array<u32>;
+@group(0) @binding(2) var<storage, read> activations: array<f32>;
+@group(0) @binding(3) var<storage, read> weights: array<f32>;
+@group(0) @binding(4) var<storage, read_write> selections: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> lowestParent: array<atomic<u32>>;
+@group(0) @binding(6) var<storage, read_write> childCounts: array<u32>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+//#include memory_vector
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let t = id.x;
+  if (t >= counts[params.countIndex]) { return; }
+  let node = memoryVector[t];
+  if (node < params.chunkFirstRow || node >= params.chunkFirstRow + params.chunkRows) { return; }
+  let row = (node - params.chunkFirstRow) * params.rowStride;
+  if (params.topOnly == 1u) {
+    var best = 0u;
+    var bestValue = weights[row] * activations[0];
+    for (var i = 1u; i < params.inFeatures; i++) {
+      let p = weights[row + i] * activations[i];
+      if (p > bestValue) {
+        bestValue = p;
+        best = i;
+      }
+    }
+    selectChild(best, node);
+    childCounts[t] = 1u;
+    return;
+  }
+  var selected = 0u;
+  for (var i = 0u; i < params.inFeatures; i++) {
+    if (weights[row + i] * activations[i] > 0.0) {
+      selectChild(i, node);
+      selected++;
+    }
+  }
+  childCounts[t] = selected;
+}

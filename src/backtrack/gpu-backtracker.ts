@@ -1,0 +1,291 @@
+import { readBuffers, createStorageBuffer } from '../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
+import { Kernel } from '../gpu/kernel.ts';
+import type { GpuModel } from '../forward/gpu-model.ts';
+import { Conv2dOp } from '../kernels/conv2d.ts';
+import { DenseOp } from '../kernels/dense.ts';
+import type { Conv2dLayer, DenseLayer, MaxPoolSpec } from '../model/layers.ts';
+import { elementCount, type TensorShape } from '../model/shapes.ts';
+import { selectionFor, type Rule, type Selection } from './rules.ts';
+import type { FixationTree, TreeLevel } from './tree.ts';
+
+/** Nodes a compaction block covers: 64 invocations × 16 (compact_count.wgsl, compact_scatter.wgsl). */
+const compactBlock = 1024;
+
+/** GPU buffers of one memory vector, sized for the most nodes it can ever hold. */
+interface MemoryVectorBuffers {
+  index: number;
+  capacity: number;
+  nodes: GPUBuffer;
+  parents: GPUBuffer;
+  parentCounts: GPUBuffer;
+  childCounts: GPUBuffer;
+}
+
+/** What one layer's backtracking records into the pass. */
+interface LayerStep {
+  encode(pass: GPUComputePassEncoder): void;
+}
+
+/**
+ * Backtracking on the GPU, after a forward pass of `GpuModel` and from its kept activations. Each layer is one selection
+ * kernel (one invocation per memory-vector node, indirect dispatch from the GPU-side count) and a deterministic
+ * compaction into the next memory vector; nothing is read back until the whole tree is done.
+ */
+export class GpuBacktracker {
+  private readonly steps = new Map<Rule, LayerStep[]>();
+
+  private constructor(
+    private readonly context: GpuContext,
+    private readonly gpuModel: GpuModel,
+    /** Memory vector buffers of each activation; identity layers (flatten, softmax) share their input's. */
+    private readonly levelBuffers: MemoryVectorBuffers[],
+    private readonly vectors: MemoryVectorBuffers[],
+    private readonly counts: GPUBuffer,
+    private readonly dispatchArgs: GPUBuffer,
+    private readonly scratch: { selections: GPUBuffer; lowestParent: GPUBuffer; blockTotals: GPUBuffer },
+    private readonly kernels: Record<'conv2d' | 'dense' | 'maxpool' | 'globalAvgPool' | 'count' | 'offsets' | 'scatter', Kernel>,
+    private readonly owned: GPUBuffer[],
+  ) {}
+
+  static async create(gpuModel: GpuModel): Promise<GpuBacktracker> {
+    const { context, model, shapes } = gpuModel;
+    const top = model.layers.length;
+    return gpuStep(context, 'allocating the backtracking buffers', async () => {
+      const vectors: MemoryVectorBuffers[] = [];
+      const newVector = (capacity: number): MemoryVectorBuffers => {
+        const index = vectors.length;
+        const make = (what: string) => createStorageBuffer(context, `memory vector ${index} ${what}`, capacity * 4);
+        const vector = { index, capacity, nodes: make('nodes'), parents: make('parents'), parentCounts: make('parent counts'), childCounts: make('child counts') };
+        vectors.push(vector);
+        return vector;
+      };
+      const levelBuffers: MemoryVectorBuffers[] = [];
+      levelBuffers[top] = newVector(1);
+      let scratchSize = 1;
+      for (let i = top - 1; i >= 0; i--) {
+        const above = levelBuffers[i + 1];
+        // Capacities hold for both rules: hysm never selects fewer nodes than official.
+        const selection = selectionFor(model.layers, i, shapes, 'hysm');
+        if (selection.kind === 'identity') {
+          levelBuffers[i] = above;
+          continue;
+        }
+        const size = elementCount(shapes[i]);
+        const fanOut = selection.kind === 'dense' ? size : selection.kind === 'globalAvgPool' ? shapes[i].height * shapes[i].width : 1;
+        levelBuffers[i] = newVector(Math.min(size, above.capacity * fanOut));
+        scratchSize = Math.max(scratchSize, size);
+      }
+      const counts = createStorageBuffer(context, 'memory vector sizes', vectors.length * 4);
+      const dispatchArgs = createStorageBuffer(
+        context,
+        'backtracking dispatch sizes',
+        vectors.length * 12,
+        GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST,
+      );
+      const scratch = {
+        selections: createStorageBuffer(context, 'selections', scratchSize * 4),
+        lowestParent: createStorageBuffer(context, 'lowest parents', scratchSize * 4),
+        blockTotals: createStorageBuffer(context, 'compaction blocks', Math.ceil(scratchSize / compactBlock) * 4),
+      };
+      const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'offsets', 'scatter'] as const;
+      const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_offsets', 'compact_scatter'];
+      const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
+      const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
+      const owned = [counts, dispatchArgs, ...Object.values(scratch), ...vectors.flatMap((v) => [v.nodes, v.parents, v.parentCounts, v.childCounts])];
+      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, counts, dispatchArgs, scratch, kernels, owned);
+    });
+  }
+
+  /** Backtracks from class `target` over the activations of the last forward pass; one readback at the end. */
+  async run(target: number, rule: Rule): Promise<{ tree: FixationTree; backtrackMs: number }> {
+    const { model, shapes } = this.gpuModel;
+    const classes = shapes[shapes.length - 1].channels;
+    if (!Number.isInteger(target) || target < 0 || target >= classes) {
+      throw new RangeError(`target class ${target} is not one of the model's ${classes} classes (0 … ${classes - 1})`);
+    }
+    const start = performance.now();
+    const steps = await this.stepsFor(rule);
+    const top = this.levelBuffers[model.layers.length];
+    const { queue } = this.context.device;
+    queue.writeBuffer(top.nodes, 0, Uint32Array.of(target));
+    queue.writeBuffer(top.parents, 0, Uint32Array.of(0));
+    queue.writeBuffer(top.parentCounts, 0, Uint32Array.of(0));
+    queue.writeBuffer(this.counts, top.index * 4, Uint32Array.of(1));
+    queue.writeBuffer(this.dispatchArgs, top.index * 12, Uint32Array.of(1, 1, 1));
+    await gpuStep(this.context, `backtracking from class ${target} (${rule})`, () => {
+      const encoder = this.context.device.createCommandEncoder({ label: 'backtrack' });
+      const pass = encoder.beginComputePass({ label: 'backtrack' });
+      for (const step of steps) step.encode(pass);
+      pass.end();
+      queue.submit([encoder.finish()]);
+    });
+    const data = await readBuffers(this.context, 'reading the fixation tree', [
+      { buffer: this.counts, size: this.vectors.length * 4 },
+      ...this.vectors.flatMap((v) => [v.nodes, v.parents, v.parentCounts, v.childCounts].map((buffer) => ({ buffer, size: v.capacity * 4 }))),
+    ]);
+    const sizes = new Uint32Array(data[0]);
+    const read = (v: MemoryVectorBuffers, field: number) => new Uint32Array(data[1 + v.index * 4 + field]).slice(0, sizes[v.index]);
+    const levels: TreeLevel[] = [];
+    for (let a = model.layers.length; a >= 0; a--) {
+      const vector = this.levelBuffers[a];
+      const sharesAbove = a < model.layers.length && this.levelBuffers[a + 1] === vector;
+      const sharesBelow = a > 0 && this.levelBuffers[a - 1] === vector;
+      const nodes = read(vector, 0);
+      const ones = () => new Uint32Array(nodes.length).fill(1);
+      levels.push({
+        name: a === 0 ? 'input' : model.layers[a - 1].name,
+        activation: a,
+        shape: shapes[a],
+        nodes,
+        // Through an identity layer every node is its own parent.
+        parents: sharesAbove ? nodes.slice() : read(vector, 1),
+        parentCounts: sharesAbove ? ones() : read(vector, 2),
+        childCounts: sharesBelow ? ones() : read(vector, 3),
+      });
+    }
+    return { tree: { target, rule, levels }, backtrackMs: performance.now() - start };
+  }
+
+  private async stepsFor(rule: Rule): Promise<LayerStep[]> {
+    let steps = this.steps.get(rule);
+    if (!steps) {
+      const { model, shapes } = this.gpuModel;
+      steps = [];
+      for (let i = model.layers.length - 1; i >= 0; i--) {
+        const selection = selectionFor(model.layers, i, shapes, rule);
+        if (selection.kind !== 'identity') steps.push(...this.layerSteps(i, selection));
+      }
+      this.steps.set(rule, steps);
+    }
+    return steps;
+  }
+
+  /** Selection dispatches for layer `index`, then the three compaction dispatches into the memory vector below. */
+  private layerSteps(index: number, selection: Exclude<Selection, { kind: 'identity' }>): LayerStep[] {
+    const { model, shapes, activations, ops } = this.gpuModel;
+    const above = this.levelBuffers[index + 1];
+    const below = this.levelBuffers[index];
+    const inShape: TensorShape = shapes[index];
+    const outShape: TensorShape = shapes[index + 1];
+    const input = activations[index];
+    const common = {
+      memoryVector: above.nodes,
+      counts: this.counts,
+      activations: input.buffer,
+      selections: this.scratch.selections,
+      lowestParent: this.scratch.lowestParent,
+      childCounts: above.childCounts,
+    };
+    const indirect = (kernel: Kernel, resources: Record<string, GPUBuffer>, params: Record<string, number>): LayerStep => {
+      const bindGroup = kernel.bindGroup({ ...resources, params: this.own(kernel.uniforms(params)) });
+      return { encode: (pass) => kernel.dispatchIndirect(pass, bindGroup, this.dispatchArgs, above.index * 12) };
+    };
+    const steps: LayerStep[] = [];
+    const layer = model.layers[index];
+    if (selection.kind === 'conv2d') {
+      const conv = layer as Conv2dLayer;
+      const op = ops[index];
+      if (!(op instanceof Conv2dOp)) throw new Error(`${layer.name}: expected a conv2d op`);
+      for (const chunk of op.chunks) {
+        steps.push(
+          indirect(this.kernels.conv2d, { ...common, weights: chunk.weights }, {
+            inWidth: inShape.width,
+            inHeight: inShape.height,
+            inChannels: inShape.channels,
+            inPixelStride: input.c4 * 4,
+            outWidth: outShape.width,
+            outHeight: outShape.height,
+            kernel: conv.kernel,
+            stride: conv.stride,
+            padding: conv.padding,
+            chunkFirstChannel: chunk.first4 * 4,
+            chunkChannels: chunk.count4 * 4,
+            weightColumns: chunk.paddedCols4 * 4,
+            weightInChannels: input.c4 * 4,
+            centre: selection.centre ? 1 : 0,
+            countIndex: above.index,
+          }),
+        );
+      }
+    } else if (selection.kind === 'dense') {
+      const dense = layer as DenseLayer;
+      const op = ops[index];
+      if (!(op instanceof DenseOp)) throw new Error(`${layer.name}: expected a dense op`);
+      for (const chunk of op.weights.chunks) {
+        steps.push(
+          indirect(this.kernels.dense, { ...common, weights: chunk.buffer }, {
+            inFeatures: dense.inFeatures,
+            rowStride: Math.ceil(dense.inFeatures / 4) * 4,
+            chunkFirstRow: chunk.first,
+            chunkRows: chunk.count,
+            topOnly: selection.topOnly ? 1 : 0,
+            countIndex: above.index,
+          }),
+        );
+      }
+    } else if (selection.kind === 'maxpool') {
+      const pool = layer as MaxPoolSpec;
+      steps.push(
+        indirect(this.kernels.maxpool, common, {
+          inWidth: inShape.width,
+          inHeight: inShape.height,
+          inPixelStride: input.c4 * 4,
+          outWidth: outShape.width,
+          outHeight: outShape.height,
+          size: pool.size,
+          stride: pool.stride,
+          countIndex: above.index,
+        }),
+      );
+    } else {
+      steps.push(
+        indirect(this.kernels.globalAvgPool, common, {
+          width: inShape.width,
+          height: inShape.height,
+          pixelStride: input.c4 * 4,
+          argmaxOnly: selection.argmaxOnly ? 1 : 0,
+          countIndex: above.index,
+        }),
+      );
+    }
+    steps.push(...this.compactionSteps(elementCount(inShape), below));
+    return steps;
+  }
+
+  private compactionSteps(size: number, below: MemoryVectorBuffers): LayerStep[] {
+    const blocks = Math.ceil(size / compactBlock);
+    const { count, offsets, scatter } = this.kernels;
+    const sizeParams = this.own(count.uniforms({ size }));
+    const countGroup = count.bindGroup({ selections: this.scratch.selections, blockTotals: this.scratch.blockTotals, params: sizeParams });
+    const offsetsGroup = offsets.bindGroup({
+      blockTotals: this.scratch.blockTotals,
+      counts: this.counts,
+      dispatchArgs: this.dispatchArgs,
+      params: this.own(offsets.uniforms({ blocks, countIndex: below.index })),
+    });
+    const scatterGroup = scatter.bindGroup({
+      selections: this.scratch.selections,
+      lowestParent: this.scratch.lowestParent,
+      blockOffsets: this.scratch.blockTotals,
+      memoryVector: below.nodes,
+      parents: below.parents,
+      parentCounts: below.parentCounts,
+      params: this.own(scatter.uniforms({ size })),
+    });
+    return [
+      { encode: (pass) => count.dispatch(pass, countGroup, blocks) },
+      { encode: (pass) => offsets.dispatch(pass, offsetsGroup, 1) },
+      { encode: (pass) => scatter.dispatch(pass, scatterGroup, blocks) },
+    ];
+  }
+
+  private own(buffer: GPUBuffer): GPUBuffer {
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  destroy(): void {
+    this.owned.forEach((b) => b.destroy());
+  }
+}
