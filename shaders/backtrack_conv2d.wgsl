@@ -21,17 +21,16 @@ struct Params {
   weightColumns: u32,
   weightInChannels: u32,
   centre: u32,
-  countIndex: u32,
+  vectorAbove: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memoryVector: array<u32>;
-@group(0) @binding(1) var<storage, read> counts: array<u32>;
+@group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
+@group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
 @group(0) @binding(2) var<storage, read> activations: array<f32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read_write> selections: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> lowestParent: array<atomic<u32>>;
-@group(0) @binding(6) var<storage, read_write> childCounts: array<u32>;
-@group(0) @binding(7) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read_write> selected: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> selections: array<Selection>;
+@group(0) @binding(6) var<uniform> params: Params;
 
 //#include memory_vector
 
@@ -43,8 +42,8 @@ fn product(column: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let t = id.x;
-  if (t >= counts[params.countIndex]) { return; }
-  let node = memoryVector[t];
+  if (t >= memorySize(params.vectorAbove)) { return; }
+  let node = memoryVector[t].node;
   let plane = params.outWidth * params.outHeight;
   let oc = node / plane;
   let oy = (node % plane) / params.outWidth;
@@ -98,5 +97,5 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     }
   }
   selectChild((bestChannel * params.inHeight + y) * params.inWidth + x, node);
-  childCounts[t] = 1u;
+  memoryVector[t].childCount = 1u;
 }

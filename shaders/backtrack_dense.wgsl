@@ -9,25 +9,24 @@ struct Params {
   chunkFirstRow: u32,
   chunkRows: u32,
   topOnly: u32,
-  countIndex: u32,
+  vectorAbove: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memoryVector: array<u32>;
-@group(0) @binding(1) var<storage, read> counts: array<u32>;
+@group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
+@group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
 @group(0) @binding(2) var<storage, read> activations: array<f32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read_write> selections: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> lowestParent: array<atomic<u32>>;
-@group(0) @binding(6) var<storage, read_write> childCounts: array<u32>;
-@group(0) @binding(7) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read_write> selected: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> selections: array<Selection>;
+@group(0) @binding(6) var<uniform> params: Params;
 
 //#include memory_vector
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let t = id.x;
-  if (t >= counts[params.countIndex]) { return; }
-  let node = memoryVector[t];
+  if (t >= memorySize(params.vectorAbove)) { return; }
+  let node = memoryVector[t].node;
   if (node < params.chunkFirstRow || node >= params.chunkFirstRow + params.chunkRows) { return; }
   let row = (node - params.chunkFirstRow) * params.rowStride;
   if (params.topOnly == 1u) {
@@ -41,15 +40,15 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       }
     }
     selectChild(best, node);
-    childCounts[t] = 1u;
+    memoryVector[t].childCount = 1u;
     return;
   }
-  var selected = 0u;
+  var chosen = 0u;
   for (var i = 0u; i < params.inFeatures; i++) {
     if (weights[row + i] * activations[i] > 0.0) {
       selectChild(i, node);
-      selected++;
+      chosen++;
     }
   }
-  childCounts[t] = selected;
+  memoryVector[t].childCount = chosen;
 }

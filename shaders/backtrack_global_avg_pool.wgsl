@@ -7,24 +7,23 @@ struct Params {
   height: u32,
   pixelStride: u32,
   argmaxOnly: u32,
-  countIndex: u32,
+  vectorAbove: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memoryVector: array<u32>;
-@group(0) @binding(1) var<storage, read> counts: array<u32>;
+@group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
+@group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
 @group(0) @binding(2) var<storage, read> activations: array<f32>;
-@group(0) @binding(3) var<storage, read_write> selections: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> lowestParent: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> childCounts: array<u32>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read_write> selected: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> selections: array<Selection>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 //#include memory_vector
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let t = id.x;
-  if (t >= counts[params.countIndex]) { return; }
-  let channel = memoryVector[t];
+  if (t >= memorySize(params.vectorAbove)) { return; }
+  let channel = memoryVector[t].node;
   let plane = params.width * params.height;
   if (params.argmaxOnly == 1u) {
     var best = 0u;
@@ -37,15 +36,15 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       }
     }
     selectChild(channel * plane + best, channel);
-    childCounts[t] = 1u;
+    memoryVector[t].childCount = 1u;
     return;
   }
-  var selected = 0u;
+  var chosen = 0u;
   for (var p = 0u; p < plane; p++) {
     if (activations[p * params.pixelStride + channel] > 0.0) {
       selectChild(channel * plane + p, channel);
-      selected++;
+      chosen++;
     }
   }
-  childCounts[t] = selected;
+  memoryVector[t].childCount = chosen;
 }

@@ -9,24 +9,23 @@ struct Params {
   outHeight: u32,
   size: u32,
   stride: u32,
-  countIndex: u32,
+  vectorAbove: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memoryVector: array<u32>;
-@group(0) @binding(1) var<storage, read> counts: array<u32>;
+@group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
+@group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
 @group(0) @binding(2) var<storage, read> activations: array<f32>;
-@group(0) @binding(3) var<storage, read_write> selections: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> lowestParent: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> childCounts: array<u32>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read_write> selected: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> selections: array<Selection>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 //#include memory_vector
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let t = id.x;
-  if (t >= counts[params.countIndex]) { return; }
-  let node = memoryVector[t];
+  if (t >= memorySize(params.vectorAbove)) { return; }
+  let node = memoryVector[t].node;
   let plane = params.outWidth * params.outHeight;
   let channel = node / plane;
   let oy = (node % plane) / params.outWidth;
@@ -47,5 +46,5 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     }
   }
   selectChild((channel * params.inHeight + bestY) * params.inWidth + bestX, node);
-  childCounts[t] = 1u;
+  memoryVector[t].childCount = 1u;
 }

@@ -7,7 +7,7 @@ import type { GpuContext } from './gpu/context.ts';
 import type { RgbaImage } from './image/rgba-image.ts';
 import type { Model } from './model/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from './model/preprocess.ts';
-import type { Prediction } from './predictions.ts';
+import { topPredictions, type Prediction } from './predictions.ts';
 
 export interface ExplainOptions {
   rule?: Rule;
@@ -57,8 +57,24 @@ export function fixationsInPhoto(points: [number, number][], geometry: ResampleG
   return out.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
 }
 
-/** A model on the GPU with its backtracker: forward once, then explain any class with either rule. */
+/** The result of one forward pass, valid until the next one overwrites the activations on the GPU. */
+export interface ForwardState {
+  predictions: Prediction[];
+  probabilities: Float64Array;
+  geometry: ResampleGeometry;
+  photo: MaybeShrunk;
+  forwardMs: number;
+  /** Which forward pass of the explainer this was. */
+  generation: number;
+}
+
+/**
+ * A model on the GPU with its backtracker. `forward` runs the network once; `backtrack` then explains any class with
+ * either rule from the kept activations, as often as wanted, until the next forward pass.
+ */
 export class Explainer {
+  private generation = 0;
+
   private constructor(
     readonly gpuModel: GpuModel,
     readonly backtracker: GpuBacktracker,
@@ -73,30 +89,40 @@ export class Explainer {
     return this.gpuModel.model;
   }
 
-  /** One explanation per requested target, all from one forward pass. */
-  async explainAll(photo: RgbaImage & MaybeShrunk, options: ExplainOptions = {}): Promise<Explanation[]> {
-    const rule = options.rule ?? 'hysm';
-    const k = Math.max(5, options.topK ?? 1);
-    const result = await classify(this.gpuModel, photo, k);
-    const targets: Prediction[] =
-      options.target !== undefined
-        ? [this.prediction(options.target, result.probabilities)]
-        : result.predictions.slice(0, options.topK ?? 1);
-    const explanations: Explanation[] = [];
-    for (const target of targets) {
-      const { tree, backtrackMs } = await this.backtracker.run(target.classIndex, rule);
-      const fixations = fixationPoints(tree.levels[tree.levels.length - 1]);
-      explanations.push({
-        predictions: result.predictions.slice(0, 5),
-        target,
-        rule,
-        layers: tree.levels,
-        fixations,
-        fixationsInImage: fixationsInPhoto(fixations, result.geometry, photo),
-        geometry: result.geometry,
-        timings: { forwardMs: result.forwardMs, backtrackMs },
-      });
+  async forward(photo: RgbaImage & MaybeShrunk): Promise<ForwardState> {
+    const result = await classify(this.gpuModel, photo, 5);
+    return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
+  }
+
+  /** Explains `target` (default: the top-1 class) from the activations of `state`, which must be the latest forward. */
+  async backtrack(state: ForwardState, rule: Rule = 'hysm', target?: number): Promise<Explanation> {
+    if (state.generation !== this.generation) {
+      throw new Error('these activations were overwritten by a later forward pass; run forward() on the photo again');
     }
+    const prediction = target === undefined ? state.predictions[0] : this.prediction(target, state.probabilities);
+    const { tree, backtrackMs } = await this.backtracker.run(prediction.classIndex, rule);
+    const fixations = fixationPoints(tree.levels[tree.levels.length - 1]);
+    return {
+      predictions: state.predictions,
+      target: prediction,
+      rule,
+      layers: tree.levels,
+      fixations,
+      fixationsInImage: fixationsInPhoto(fixations, state.geometry, state.photo),
+      geometry: state.geometry,
+      timings: { forwardMs: state.forwardMs, backtrackMs },
+    };
+  }
+
+  /** One explanation per requested target (`target`, else each of the top `topK`, else the top-1), one forward pass. */
+  async explainAll(photo: RgbaImage & MaybeShrunk, options: ExplainOptions = {}): Promise<Explanation[]> {
+    const state = await this.forward(photo);
+    const targets =
+      options.target !== undefined
+        ? [options.target]
+        : topClasses(state.probabilities, options.topK ?? 1);
+    const explanations: Explanation[] = [];
+    for (const target of targets) explanations.push(await this.backtrack(state, options.rule, target));
     return explanations;
   }
 
@@ -118,6 +144,10 @@ export class Explainer {
     this.backtracker.destroy();
     this.gpuModel.destroy();
   }
+}
+
+function topClasses(probabilities: Float64Array, k: number): number[] {
+  return topPredictions(probabilities, [], k).map((p) => p.classIndex);
 }
 
 /** `explain(explainer, image, { rule, target })`: the issue's API, as a function. */

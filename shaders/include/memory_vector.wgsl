@@ -1,9 +1,27 @@
-// Shared by the backtrack_* kernels. Each invocation owns one node of the memory vector above (indirect dispatch from
-// its GPU-side count) and marks the nodes it selects in the layer below: `selections` counts how many parents chose a
-// node (the flag the compaction reads), `lowestParent` keeps the lowest parent as 0xFFFFFFFF − id under atomicMax, so
-// the scratch starts, and is left by the compaction, all zero.
+// Shared by the backtrack_* kernels. Each invocation owns one node of the memory vector above: a launch of
+// ⌈size / 64⌉ workgroups comes from `vectorSizes`, where each memory vector keeps its indirect dispatch arguments and,
+// after them, its size. A selected child gets a bit in `selected` (what the compaction scans, 32 nodes a word), one
+// more parent in `selections`, and its lowest parent, kept as 0xFFFFFFFF − id under atomicMax so that all scratch
+// starts, and is left by the compaction, zero.
+
+struct MemoryNode {
+  node: u32,
+  parent: u32,
+  parentCount: u32,
+  childCount: u32,
+}
+
+struct Selection {
+  count: atomic<u32>,
+  lowestParent: atomic<u32>,
+}
+
+fn memorySize(vector: u32) -> u32 {
+  return vectorSizes[vector * 4u + 3u];
+}
 
 fn selectChild(child: u32, parent: u32) {
-  atomicAdd(&selections[child], 1u);
-  atomicMax(&lowestParent[child], 0xFFFFFFFFu - parent);
+  atomicOr(&selected[child >> 5u], 1u << (child & 31u));
+  atomicAdd(&selections[child].count, 1u);
+  atomicMax(&selections[child].lowestParent, 0xFFFFFFFFu - parent);
 }

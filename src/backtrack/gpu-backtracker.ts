@@ -9,17 +9,18 @@ import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { selectionFor, type Rule, type Selection } from './rules.ts';
 import type { FixationTree, TreeLevel } from './tree.ts';
 
-/** Nodes a compaction block covers: 64 invocations × 16 (compact_count.wgsl, compact_scatter.wgsl). */
-const compactBlock = 1024;
+/** Bitmap words a compaction block covers: 64 invocations × 16 (compact_count.wgsl, compact_scatter.wgsl). */
+const wordsPerBlock = 1024;
+/** A memory vector entry: node, parent, parent count, child count (struct MemoryNode in the WGSL). */
+const memoryNodeWords = 4;
+/** Per memory vector in `vectorSizes`: indirect dispatch x, y, z, then the size. */
+const vectorSizeWords = 4;
 
-/** GPU buffers of one memory vector, sized for the most nodes it can ever hold. */
-interface MemoryVectorBuffers {
+/** A memory vector on the GPU, sized for the most nodes it can ever hold. */
+interface MemoryVectorBuffer {
   index: number;
   capacity: number;
-  nodes: GPUBuffer;
-  parents: GPUBuffer;
-  parentCounts: GPUBuffer;
-  childCounts: GPUBuffer;
+  buffer: GPUBuffer;
 }
 
 /** What one layer's backtracking records into the pass. */
@@ -39,12 +40,12 @@ export class GpuBacktracker {
     private readonly context: GpuContext,
     private readonly gpuModel: GpuModel,
     /** Memory vector buffers of each activation; identity layers (flatten, softmax) share their input's. */
-    private readonly levelBuffers: MemoryVectorBuffers[],
-    private readonly vectors: MemoryVectorBuffers[],
-    private readonly counts: GPUBuffer,
-    private readonly dispatchArgs: GPUBuffer,
-    private readonly scratch: { selections: GPUBuffer; lowestParent: GPUBuffer; blockTotals: GPUBuffer },
-    private readonly kernels: Record<'conv2d' | 'dense' | 'maxpool' | 'globalAvgPool' | 'count' | 'offsets' | 'scatter', Kernel>,
+    private readonly levelBuffers: MemoryVectorBuffer[],
+    private readonly vectors: MemoryVectorBuffer[],
+    /** Per memory vector: its indirect dispatch arguments and its size, written by the GPU. */
+    private readonly vectorSizes: GPUBuffer,
+    private readonly scratch: { selected: GPUBuffer; selections: GPUBuffer; blockTotals: GPUBuffer },
+    private readonly kernels: Record<'conv2d' | 'dense' | 'maxpool' | 'globalAvgPool' | 'count' | 'scatter', Kernel>,
     private readonly owned: GPUBuffer[],
   ) {}
 
@@ -52,15 +53,14 @@ export class GpuBacktracker {
     const { context, model, shapes } = gpuModel;
     const top = model.layers.length;
     return gpuStep(context, 'allocating the backtracking buffers', async () => {
-      const vectors: MemoryVectorBuffers[] = [];
-      const newVector = (capacity: number): MemoryVectorBuffers => {
+      const vectors: MemoryVectorBuffer[] = [];
+      const newVector = (capacity: number): MemoryVectorBuffer => {
         const index = vectors.length;
-        const make = (what: string) => createStorageBuffer(context, `memory vector ${index} ${what}`, capacity * 4);
-        const vector = { index, capacity, nodes: make('nodes'), parents: make('parents'), parentCounts: make('parent counts'), childCounts: make('child counts') };
-        vectors.push(vector);
-        return vector;
+        const buffer = createStorageBuffer(context, `memory vector ${index}`, capacity * memoryNodeWords * 4);
+        vectors.push({ index, capacity, buffer });
+        return vectors[index];
       };
-      const levelBuffers: MemoryVectorBuffers[] = [];
+      const levelBuffers: MemoryVectorBuffer[] = [];
       levelBuffers[top] = newVector(1);
       let scratchSize = 1;
       for (let i = top - 1; i >= 0; i--) {
@@ -76,24 +76,24 @@ export class GpuBacktracker {
         levelBuffers[i] = newVector(Math.min(size, above.capacity * fanOut));
         scratchSize = Math.max(scratchSize, size);
       }
-      const counts = createStorageBuffer(context, 'memory vector sizes', vectors.length * 4);
-      const dispatchArgs = createStorageBuffer(
+      const vectorSizes = createStorageBuffer(
         context,
-        'backtracking dispatch sizes',
-        vectors.length * 12,
-        GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST,
+        'memory vector sizes',
+        vectors.length * vectorSizeWords * 4,
+        GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
       );
+      const words = Math.ceil(scratchSize / 32);
       const scratch = {
-        selections: createStorageBuffer(context, 'selections', scratchSize * 4),
-        lowestParent: createStorageBuffer(context, 'lowest parents', scratchSize * 4),
-        blockTotals: createStorageBuffer(context, 'compaction blocks', Math.ceil(scratchSize / compactBlock) * 4),
+        selected: createStorageBuffer(context, 'selected bitmap', words * 4),
+        selections: createStorageBuffer(context, 'selections', scratchSize * 8),
+        blockTotals: createStorageBuffer(context, 'compaction blocks', Math.ceil(words / wordsPerBlock) * 4),
       };
-      const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'offsets', 'scatter'] as const;
-      const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_offsets', 'compact_scatter'];
+      const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
+      const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
       const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
       const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
-      const owned = [counts, dispatchArgs, ...Object.values(scratch), ...vectors.flatMap((v) => [v.nodes, v.parents, v.parentCounts, v.childCounts])];
-      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, counts, dispatchArgs, scratch, kernels, owned);
+      const owned = [vectorSizes, ...Object.values(scratch), ...vectors.map((v) => v.buffer)];
+      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, vectorSizes, scratch, kernels, owned);
     });
   }
 
@@ -108,11 +108,8 @@ export class GpuBacktracker {
     const steps = await this.stepsFor(rule);
     const top = this.levelBuffers[model.layers.length];
     const { queue } = this.context.device;
-    queue.writeBuffer(top.nodes, 0, Uint32Array.of(target));
-    queue.writeBuffer(top.parents, 0, Uint32Array.of(0));
-    queue.writeBuffer(top.parentCounts, 0, Uint32Array.of(0));
-    queue.writeBuffer(this.counts, top.index * 4, Uint32Array.of(1));
-    queue.writeBuffer(this.dispatchArgs, top.index * 12, Uint32Array.of(1, 1, 1));
+    queue.writeBuffer(top.buffer, 0, Uint32Array.of(target, 0, 0, 0));
+    queue.writeBuffer(this.vectorSizes, top.index * vectorSizeWords * 4, Uint32Array.of(1, 1, 1, 1));
     await gpuStep(this.context, `backtracking from class ${target} (${rule})`, () => {
       const encoder = this.context.device.createCommandEncoder({ label: 'backtrack' });
       const pass = encoder.beginComputePass({ label: 'backtrack' });
@@ -121,11 +118,15 @@ export class GpuBacktracker {
       queue.submit([encoder.finish()]);
     });
     const data = await readBuffers(this.context, 'reading the fixation tree', [
-      { buffer: this.counts, size: this.vectors.length * 4 },
-      ...this.vectors.flatMap((v) => [v.nodes, v.parents, v.parentCounts, v.childCounts].map((buffer) => ({ buffer, size: v.capacity * 4 }))),
+      { buffer: this.vectorSizes, size: this.vectors.length * vectorSizeWords * 4 },
+      ...this.vectors.map((v) => ({ buffer: v.buffer, size: v.capacity * memoryNodeWords * 4 })),
     ]);
     const sizes = new Uint32Array(data[0]);
-    const read = (v: MemoryVectorBuffers, field: number) => new Uint32Array(data[1 + v.index * 4 + field]).slice(0, sizes[v.index]);
+    const read = (v: MemoryVectorBuffer, field: number) => {
+      const records = new Uint32Array(data[1 + v.index]);
+      const size = sizes[v.index * vectorSizeWords + 3];
+      return Uint32Array.from({ length: size }, (_, k) => records[k * memoryNodeWords + field]);
+    };
     const levels: TreeLevel[] = [];
     for (let a = model.layers.length; a >= 0; a--) {
       const vector = this.levelBuffers[a];
@@ -170,16 +171,15 @@ export class GpuBacktracker {
     const outShape: TensorShape = shapes[index + 1];
     const input = activations[index];
     const common = {
-      memoryVector: above.nodes,
-      counts: this.counts,
+      memoryVector: above.buffer,
+      vectorSizes: this.vectorSizes,
       activations: input.buffer,
+      selected: this.scratch.selected,
       selections: this.scratch.selections,
-      lowestParent: this.scratch.lowestParent,
-      childCounts: above.childCounts,
     };
     const indirect = (kernel: Kernel, resources: Record<string, GPUBuffer>, params: Record<string, number>): LayerStep => {
       const bindGroup = kernel.bindGroup({ ...resources, params: this.own(kernel.uniforms(params)) });
-      return { encode: (pass) => kernel.dispatchIndirect(pass, bindGroup, this.dispatchArgs, above.index * 12) };
+      return { encode: (pass) => kernel.dispatchIndirect(pass, bindGroup, this.vectorSizes, above.index * vectorSizeWords * 4) };
     };
     const steps: LayerStep[] = [];
     const layer = model.layers[index];
@@ -204,7 +204,7 @@ export class GpuBacktracker {
             weightColumns: chunk.paddedCols4 * 4,
             weightInChannels: input.c4 * 4,
             centre: selection.centre ? 1 : 0,
-            countIndex: above.index,
+            vectorAbove: above.index,
           }),
         );
       }
@@ -220,7 +220,7 @@ export class GpuBacktracker {
             chunkFirstRow: chunk.first,
             chunkRows: chunk.count,
             topOnly: selection.topOnly ? 1 : 0,
-            countIndex: above.index,
+            vectorAbove: above.index,
           }),
         );
       }
@@ -235,7 +235,7 @@ export class GpuBacktracker {
           outHeight: outShape.height,
           size: pool.size,
           stride: pool.stride,
-          countIndex: above.index,
+          vectorAbove: above.index,
         }),
       );
     } else {
@@ -245,7 +245,7 @@ export class GpuBacktracker {
           height: inShape.height,
           pixelStride: input.c4 * 4,
           argmaxOnly: selection.argmaxOnly ? 1 : 0,
-          countIndex: above.index,
+          vectorAbove: above.index,
         }),
       );
     }
@@ -253,29 +253,25 @@ export class GpuBacktracker {
     return steps;
   }
 
-  private compactionSteps(size: number, below: MemoryVectorBuffers): LayerStep[] {
-    const blocks = Math.ceil(size / compactBlock);
-    const { count, offsets, scatter } = this.kernels;
-    const sizeParams = this.own(count.uniforms({ size }));
-    const countGroup = count.bindGroup({ selections: this.scratch.selections, blockTotals: this.scratch.blockTotals, params: sizeParams });
-    const offsetsGroup = offsets.bindGroup({
+  private compactionSteps(size: number, below: MemoryVectorBuffer): LayerStep[] {
+    const words = Math.ceil(size / 32);
+    const blocks = Math.ceil(words / wordsPerBlock);
+    const { count, scatter } = this.kernels;
+    const countGroup = count.bindGroup({
+      selected: this.scratch.selected,
       blockTotals: this.scratch.blockTotals,
-      counts: this.counts,
-      dispatchArgs: this.dispatchArgs,
-      params: this.own(offsets.uniforms({ blocks, countIndex: below.index })),
+      params: this.own(count.uniforms({ words })),
     });
     const scatterGroup = scatter.bindGroup({
+      selected: this.scratch.selected,
       selections: this.scratch.selections,
-      lowestParent: this.scratch.lowestParent,
-      blockOffsets: this.scratch.blockTotals,
-      memoryVector: below.nodes,
-      parents: below.parents,
-      parentCounts: below.parentCounts,
-      params: this.own(scatter.uniforms({ size })),
+      blockTotals: this.scratch.blockTotals,
+      memoryVector: below.buffer,
+      vectorSizes: this.vectorSizes,
+      params: this.own(scatter.uniforms({ words, blocks, vectorBelow: below.index })),
     });
     return [
       { encode: (pass) => count.dispatch(pass, countGroup, blocks) },
-      { encode: (pass) => offsets.dispatch(pass, offsetsGroup, 1) },
       { encode: (pass) => scatter.dispatch(pass, scatterGroup, blocks) },
     ];
   }
