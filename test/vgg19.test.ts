@@ -1,4 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
+import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
+import { rules } from '../src/backtrack/rules.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
 import { vggArchitecture } from '../src/model/architectures.ts';
 import { randomModel } from '../src/model/random-model.ts';
@@ -7,22 +9,41 @@ import { forwardReference } from '../src/reference/forward.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { randomInput } from './helpers/nets.ts';
+import { expectTreeMatchesReference } from './helpers/tree-compare.ts';
 
-// The slow test: VGG19 at full size (143 M weights, 19.6 G multiply-adds), one forward pass on the GPU and on the CPU.
+// The slow tests: VGG19 at full size (143 M weights, 19.6 G multiply-adds), one forward pass on the GPU and on the CPU,
+// then one full backtrack per rule.
 const arch = vggArchitecture(19);
 const model = randomModel(arch, 19);
 const input = randomInput(elementCount(arch.input), 19);
 let gpu: GpuModel | null = null;
-afterAll(() => gpu?.destroy());
+let backtracker: GpuBacktracker | null = null;
+afterAll(() => {
+  backtracker?.destroy();
+  gpu?.destroy();
+});
 
 it('VGG19 with seeded random weights: every activation, and the logits, equal the CPU reference within 1e-3', async () => {
   gpu = await GpuModel.create(await testGpu(), model);
-  // fc6 alone (25088×4096 fp32 = 411 MB) exceeds WebGPU's default binding size, so it must have been split.
-  expect(gpu.ops.length).toBe(model.layers.length);
   await gpu.runTensor(input);
   const got = await gpu.readActivations();
   const want = forwardReference(model, input);
   want.forEach((ref, i) => expectClose(got[i], ref, 1e-3, `activation ${i} (${i ? model.layers[i - 1].name : 'input'})`));
   const logits = model.layers.findIndex((l) => l.name === 'fc8') + 1;
   expectClose(got[logits], want[logits], 1e-3, 'logits');
+});
+
+it('VGG19 with seeded random weights: a full backtrack from the top class equals the reference, both rules', async () => {
+  expect(gpu, 'the forward test runs first').not.toBeNull();
+  backtracker = await GpuBacktracker.create(gpu!);
+  const activations = await gpu!.readActivations();
+  const scores = activations[activations.length - 1];
+  const top = scores.indexOf(Math.max(...scores));
+  for (const rule of rules) {
+    const { tree, backtrackMs } = await backtracker.run(top, rule);
+    const { nearTies, explainedDifferences } = expectTreeMatchesReference(model, activations, tree, rule, `VGG19 ${rule}`);
+    explainedDifferences.forEach((d) => console.log(d));
+    console.log(`VGG19 ${rule}: ${tree.levels.map((l) => l.nodes.length).join(' ')} nodes per level, ${nearTies.length} near-ties, GPU ${backtrackMs.toFixed(0)} ms`);
+    expect(tree.levels[tree.levels.length - 1].nodes.length).toBeGreaterThan(0);
+  }
 });

@@ -1,3 +1,4 @@
+import { jsonText } from '../json-text.ts';
 import { writeFile } from 'node:fs/promises';
 import { classify } from '../classify.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
@@ -30,7 +31,7 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
     closeSession(session);
   }
   if (options.json) {
-    await writeFile(options.json, JSON.stringify({ model: model.name, adapter: context.adapter.name, results }, null, 2));
+    await writeFile(options.json, jsonText({ model: model.name, adapter: context.adapter.name, results }));
     console.log(`\nwrote ${options.json}`);
   }
 }

@@ -4,7 +4,7 @@ import { ModelFormatError } from '../loaders/format-error.ts';
 import { ModelWeightsError } from '../model/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 
-const expected = [GpuError, ImageInputError, ModelFormatError, ModelWeightsError, ModelShapeError];
+const expected = [GpuError, ImageInputError, ModelFormatError, ModelWeightsError, ModelShapeError, RangeError];
 
 /** Prints an error for a person: expected failures as one clear line, anything else with its stack. Returns the exit code. */
 export function reportError(error: unknown): number {
