@@ -7,6 +7,7 @@ import type { GpuContext } from './gpu/context.ts';
 import type { RgbaImage } from './image/rgba-image.ts';
 import type { Model } from './model/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from './model/preprocess.ts';
+import { coarseCell, lastSpatialLevel, type CoarseCell } from './postprocess/coarse.ts';
 import { topPredictions, type Prediction } from './predictions.ts';
 
 export interface ExplainOptions {
@@ -35,6 +36,8 @@ export interface Explanation {
   fixationsInImage: [number, number][];
   geometry: ResampleGeometry;
   timings: { forwardMs: number; backtrackMs: number };
+  /** The forward pass whose activations it came from (see Explainer.forward). */
+  generation: number;
 }
 
 /** Model-input pixels → original photo pixels, through the preprocessing and any shrinking on decode. */
@@ -111,7 +114,19 @@ export class Explainer {
       fixationsInImage: fixationsInPhoto(fixations, state.geometry, state.photo),
       geometry: state.geometry,
       timings: { forwardMs: state.forwardMs, backtrackMs },
+      generation: state.generation,
     };
+  }
+
+  /** The coarse view (HYSM Fig. 2) of an explanation of the latest forward pass: reads one activation back. */
+  async coarse(explanation: Explanation): Promise<CoarseCell | null> {
+    if (explanation.generation !== this.generation) {
+      throw new Error('this explanation\'s activations were overwritten by a later forward pass');
+    }
+    const level = lastSpatialLevel(explanation.layers);
+    if (!level) return null;
+    const [values] = await this.gpuModel.readActivations([level.activation]);
+    return coarseCell(level, values, this.model.input, explanation.geometry);
   }
 
   /** One explanation per requested target (`target`, else each of the top `topK`, else the top-1), one forward pass. */

@@ -3,6 +3,10 @@ import { builtinArchitectures } from '../model/architectures.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { rules } from '../backtrack/rules.ts';
+import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
+import { colormaps } from '../render/colormap.ts';
+import { explainBatch } from './explain-batch.ts';
+import { parseShard } from './inputs.ts';
 import { reportError } from './report-error.ts';
 
 function positiveInt(value: string): number {
@@ -35,14 +39,60 @@ modelOptions(program.command('classify').description('print the top classes of e
   .option('--json <file>', 'also write the predictions as JSON')
   .action((images: string[], options) => classifyCommand(images, options));
 
-modelOptions(program.command('explain').description('backtrack from a class to the pixels that caused it (CNN fixations)'))
-  .argument('<image>', 'an image file')
+function number(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
+
+function threshold(value: string): number | 'adaptive' {
+  if (value === 'adaptive') return value;
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number in [0, 1] or "adaptive"');
+  return n;
+}
+
+/** Options of the post-processing, shared by explain --out and the evaluations. */
+function mapOptions(command: Command): Command {
+  return command
+    .option('--sigma <px>', 'attention map Gaussian sigma, in photo pixels', number, defaultMapSettings.sigma)
+    .option('--threshold <t>', 'saliency threshold on the [0, 1] map, or "adaptive" (twice the mean)', threshold, defaultMapSettings.threshold)
+    .option('--outlier-share <share>', 'keep a fixation when more than this share of all lie within the radius', number, defaultMapSettings.outlierShare)
+    .option('--outlier-radius <fraction>', 'outlier radius as a fraction of the photo diagonal', number, defaultMapSettings.outlierRadius)
+    .addOption(new Option('--box <from>', 'box around the kept fixations or the largest saliency region').choices(['fixations', 'saliency']).default(defaultMapSettings.boxFrom));
+}
+
+function mapSettingsFrom(options: Record<string, unknown>): MapSettings {
+  return {
+    sigma: options.sigma as number,
+    threshold: options.threshold as MapSettings['threshold'],
+    outlierShare: options.outlierShare as number,
+    outlierRadius: options.outlierRadius as number,
+    boxFrom: options.box as MapSettings['boxFrom'],
+  };
+}
+
+mapOptions(modelOptions(program.command('explain').description('backtrack from a class to the pixels that caused it (CNN fixations)')))
+  .argument('<images...>', 'image files, or folders of them (with --out)')
   .addOption(new Option('-r, --rule <rule>', 'hysm ("How you see me") or official (CNN Fixations)').choices([...rules]).default('hysm'))
   .addOption(new Option('-c, --class <index>', 'explain this class instead of the top-1').argParser(classIndex).conflicts('topK'))
   .option('-k, --top-k <k>', 'explain each of the top k classes', positiveInt)
-  .option('--json <file>', 'write predictions, the fixation tree and the fixations as JSON')
+  .option('--json <file>', 'write predictions, the fixation tree and the fixations as JSON (one image)')
   .option('--no-timings', 'leave timings out of the JSON, so equal runs give byte-identical files')
-  .action((image: string, options) => explainCommand(image, options));
+  .option('-o, --out <dir>', 'write pictures (fixations, heatmap, saliency, box, coarse view) and JSON per image, and a summary')
+  .addOption(new Option('--colormap <name>', 'heatmap colour map').choices(Object.keys(colormaps)).default('inferno'))
+  .option('--shard <i/n>', 'with --out: take every n-th image starting at the i-th (1-based), to split a folder over machines', parseShard)
+  .option('--force', 'with --out: redo images whose outputs exist (default: skip them, so an interrupted run resumes)')
+  .action(async (images: string[], options) => {
+    if (options.out) {
+      if (options.topK) throw new InvalidArgumentError('--top-k is not supported with --out; use --class or the default top-1');
+      const summary = await explainBatch(images, { ...options, settings: mapSettingsFrom(options), force: Boolean(options.force) });
+      if (summary.failed.length > 0) process.exitCode = 1;
+      return;
+    }
+    if (images.length !== 1) throw new InvalidArgumentError('give one image, or use --out <dir> for several images and folders');
+    await explainCommand(images[0], options);
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);

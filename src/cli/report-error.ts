@@ -1,10 +1,11 @@
+import { InvalidArgumentError } from 'commander';
 import { GpuError } from '../gpu/errors.ts';
 import { ImageInputError } from '../image/rgba-image.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { ModelWeightsError } from '../model/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 
-const expected = [GpuError, ImageInputError, ModelFormatError, ModelWeightsError, ModelShapeError, RangeError];
+const expected = [GpuError, ImageInputError, ModelFormatError, ModelWeightsError, ModelShapeError, RangeError, InvalidArgumentError];
 
 /** Prints an error for a person: expected failures as one clear line, anything else with its stack. Returns the exit code. */
 export function reportError(error: unknown): number {

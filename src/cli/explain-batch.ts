@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Rule } from '../backtrack/rules.ts';
+import { Explainer } from '../explain.ts';
+import { createNodeGpuContext } from '../gpu/device-node.ts';
+import { decodeImageFile } from '../image/decode-node.ts';
+import { jsonText } from '../json-text.ts';
+import { loadModelFile } from '../loaders/load-model-node.ts';
+import { AttentionMapper } from '../postprocess/attention-mapper.ts';
+import type { MapSettings } from '../postprocess/settings.ts';
+import { colormapTable, type ColormapName } from '../render/colormap.ts';
+import { expandInputs, outputNames, takeShard, type Shard } from './inputs.ts';
+import { outputFiles, writeExplanationOutputs } from './explain-outputs.ts';
+import type { ModelOptions } from './session.ts';
+
+export interface BatchOptions extends ModelOptions {
+  out: string;
+  rule: Rule;
+  class?: number;
+  settings: MapSettings;
+  colormap: ColormapName;
+  shard?: Shard;
+  /** Redo photos whose outputs exist. */
+  force: boolean;
+  timings: boolean;
+}
+
+export interface BatchSummary {
+  total: number;
+  done: string[];
+  skipped: string[];
+  failed: { file: string; error: string }[];
+}
+
+/** Progress on a terminal as a bar with rate and ETA; elsewhere one line per photo. */
+function progressReporter(total: number): { tick(file: string): void; stop(): void } {
+  const started = performance.now();
+  let count = 0;
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: ' {bar} {value}/{total} photos | {rate} photos/s | ETA {eta_formatted} | {file}', stream: process.stderr, etaBuffer: 20 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { rate: '0.00', file: '' });
+    return {
+      tick(file) {
+        count++;
+        bar.update(count, { rate: (count / ((performance.now() - started) / 1000)).toFixed(2), file });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    tick(file) {
+      count++;
+      const elapsed = (performance.now() - started) / 1000;
+      const eta = ((total - count) * elapsed) / count;
+      console.error(`[${count}/${total}] ${file} (${(count / elapsed).toFixed(2)} photos/s, ETA ${eta.toFixed(0)} s)`);
+    },
+    stop() {},
+  };
+}
+
+/**
+ * Explains every photo of the inputs into `out`: pictures and JSON per photo, a summary.json at the end. Keeps going
+ * past files that fail, skips photos whose JSON already exists (resume), and takes only its shard when given one.
+ */
+export async function explainBatch(inputs: string[], options: BatchOptions): Promise<BatchSummary> {
+  const all = await expandInputs(inputs);
+  const names = outputNames(all);
+  const mine = takeShard(all.map((file, i) => ({ file, base: names[i] })), options.shard);
+  await mkdir(options.out, { recursive: true });
+  const model = await loadModelFile(options.model, options);
+  const context = await createNodeGpuContext();
+  const explainer = await Explainer.create(context, model);
+  const mapper = await AttentionMapper.create(context);
+  const colormap = colormapTable(options.colormap);
+  const summary: BatchSummary = { total: mine.length, done: [], skipped: [], failed: [] };
+  const started = performance.now();
+  const progress = progressReporter(mine.length);
+  try {
+    for (const { file, base } of mine) {
+      if (!options.force && existsSync(join(options.out, outputFiles(base).json))) {
+        summary.skipped.push(file);
+      } else {
+        try {
+          const photo = await decodeImageFile(file);
+          await writeExplanationOutputs(explainer, mapper, photo, file, options.out, base, { ...options, target: options.class, colormap });
+          summary.done.push(file);
+        } catch (error) {
+          if (context.lost) throw context.lost;
+          summary.failed.push({ file, error: (error as Error).message });
+        }
+      }
+      progress.tick(file);
+    }
+  } finally {
+    progress.stop();
+    mapper.destroy();
+    explainer.destroy();
+    context.device.destroy();
+  }
+  await writeFile(
+    join(options.out, options.shard ? `summary-${options.shard.index}-of-${options.shard.count}.json` : 'summary.json'),
+    jsonText({
+      model: model.name,
+      rule: options.rule,
+      target: options.class ?? 'top-1',
+      settings: options.settings,
+      shard: options.shard ?? null,
+      elapsedMs: Math.round(performance.now() - started),
+      ...summary,
+    }),
+  );
+  console.log(`${summary.done.length} explained, ${summary.skipped.length} already done, ${summary.failed.length} failed → ${options.out}`);
+  for (const { file, error } of summary.failed) console.log(`  failed: ${file}: ${error}`);
+  return summary;
+}
