@@ -17,8 +17,8 @@ export function endsInSoftmax(model: Model): boolean {
 }
 
 /** One forward pass on the GPU; the activations stay on the GPU model for backtracking. */
-export async function classify(gpuModel: GpuModel, photo: RgbaImage, top = 5): Promise<Classification> {
-  const result = await gpuModel.run(photo);
+export async function classify(gpuModel: GpuModel, photo: RgbaImage, top = 5, geometry?: ResampleGeometry): Promise<Classification> {
+  const result = await gpuModel.run(photo, geometry);
   const probs = probabilities(result.scores, endsInSoftmax(gpuModel.model));
   return {
     predictions: topPredictions(probs, gpuModel.model.labels, top),

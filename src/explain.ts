@@ -92,8 +92,9 @@ export class Explainer {
     return this.gpuModel.model;
   }
 
-  async forward(photo: RgbaImage & MaybeShrunk): Promise<ForwardState> {
-    const result = await classify(this.gpuModel, photo, 5);
+  /** Runs the network on a photo, placed by the model's preprocessing or by `geometry` (a crop). */
+  async forward(photo: RgbaImage & MaybeShrunk, geometry?: ResampleGeometry): Promise<ForwardState> {
+    const result = await classify(this.gpuModel, photo, 5, geometry);
     return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
   }
 

@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Rule } from '../backtrack/rules.ts';
 import { Explainer } from '../explain.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { jsonText } from '../json-text.ts';
-import { loadModelFile } from '../loaders/load-model-node.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { colormapTable, type ColormapName } from '../render/colormap.ts';
 import { expandInputs, outputNames, takeShard, type Shard } from './inputs.ts';
 import { outputFiles, writeExplanationOutputs } from './explain-outputs.ts';
-import type { ModelOptions } from './session.ts';
+import { loadModelFromOptions, type ModelOptions } from './session.ts';
+import { progressReporter } from './progress.ts';
 
 export interface BatchOptions extends ModelOptions {
   out: string;
@@ -34,35 +33,6 @@ export interface BatchSummary {
   failed: { file: string; error: string }[];
 }
 
-/** Progress on a terminal as a bar with rate and ETA; elsewhere one line per photo. */
-function progressReporter(total: number): { tick(file: string): void; stop(): void } {
-  const started = performance.now();
-  let count = 0;
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: ' {bar} {value}/{total} photos | {rate} photos/s | ETA {eta_formatted} | {file}', stream: process.stderr, etaBuffer: 20 },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { rate: '0.00', file: '' });
-    return {
-      tick(file) {
-        count++;
-        bar.update(count, { rate: (count / ((performance.now() - started) / 1000)).toFixed(2), file });
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  return {
-    tick(file) {
-      count++;
-      const elapsed = (performance.now() - started) / 1000;
-      const eta = ((total - count) * elapsed) / count;
-      console.error(`[${count}/${total}] ${file} (${(count / elapsed).toFixed(2)} photos/s, ETA ${eta.toFixed(0)} s)`);
-    },
-    stop() {},
-  };
-}
-
 /**
  * Explains every photo of the inputs into `out`: pictures and JSON per photo, a summary.json at the end. Keeps going
  * past files that fail, skips photos whose JSON already exists (resume), and takes only its shard when given one.
@@ -72,7 +42,7 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
   const names = outputNames(all);
   const mine = takeShard(all.map((file, i) => ({ file, base: names[i] })), options.shard);
   await mkdir(options.out, { recursive: true });
-  const model = await loadModelFile(options.model, options);
+  const model = await loadModelFromOptions(options);
   const context = await createNodeGpuContext();
   const explainer = await Explainer.create(context, model);
   const mapper = await AttentionMapper.create(context);

@@ -5,8 +5,7 @@ import { Explainer, explanationJson, type Explanation } from '../explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
-import { loadModelFile } from '../loaders/load-model-node.ts';
-import type { ModelOptions } from './session.ts';
+import { loadModelFromOptions, type ModelOptions } from './session.ts';
 
 export interface ExplainCommandOptions extends ModelOptions {
   rule: Rule;
@@ -32,7 +31,7 @@ function printExplanation(e: Explanation): void {
 }
 
 export async function explainCommand(image: string, options: ExplainCommandOptions): Promise<void> {
-  const model = await loadModelFile(options.model, options);
+  const model = await loadModelFromOptions(options);
   const context = await createNodeGpuContext();
   const explainer = await Explainer.create(context, model);
   try {

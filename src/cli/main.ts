@@ -6,6 +6,7 @@ import { rules } from '../backtrack/rules.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import { colormaps } from '../render/colormap.ts';
 import { explainBatch } from './explain-batch.ts';
+import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
 import { reportError } from './report-error.ts';
 
@@ -26,7 +27,7 @@ function modelOptions(command: Command): Command {
     .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json or VGG .safetensors')
     .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
-    .option('--labels <file>', 'class names, one per line, in output order');
+    .option('--class-names <file>', 'class names, one per line, in output order');
 }
 
 const program = new Command('fixations')
@@ -93,6 +94,32 @@ mapOptions(modelOptions(program.command('explain').description('backtrack from a
     if (images.length !== 1) throw new InvalidArgumentError('give one image, or use --out <dir> for several images and folders');
     await explainCommand(images[0], options);
   });
+
+const evaluation = program.command('eval').description('the papers\' evaluations');
+
+mapOptions(modelOptions(evaluation.command('saliency').description('saliency maps against ground-truth masks ("How you see me", Table I)')))
+  .requiredOption('--images <dir>', 'photos')
+  .requiredOption('--masks <dir>', 'binary ground-truth masks named like the photos')
+  .addOption(
+    new Option('--transposed-photos <how>', 'photos whose size is their mask\'s transposed (stored on their side): turn them upright, or skip them')
+      .choices(['rotate-ccw', 'rotate-cw', 'skip'])
+      .default('rotate-ccw'),
+  )
+  .addOption(new Option('-r, --rule <rule>', 'backtracking rule').choices([...rules]).default('hysm'))
+  .option('--multi-crop', 'explain the four corner crops and the centre crop, as the CNN-Fixations code does')
+  .option('--limit <n>', 'only the first n photos', positiveInt)
+  .option('--json <file>', 'write every photo\'s scores as JSON')
+  .action((options) => evalSaliencyCommand({ ...options, settings: mapSettingsFrom(options), multiCrop: Boolean(options.multiCrop) }));
+
+mapOptions(modelOptions(evaluation.command('localization').description('weakly supervised localization on ImageNet validation photos (CNN Fixations)')))
+  .requiredOption('--images <dir>', 'photos')
+  .requiredOption('--labels <csv>', 'labels.csv: file, class, wnid, size, ground-truth boxes')
+  .option('--wnids <file>', 'the model\'s classes as wnids in output order (default: wnids.txt beside a darknet cfg, else synsets.txt beside the labels)')
+  .addOption(new Option('-r, --rule <rule>', 'backtracking rule').choices([...rules]).default('hysm'))
+  .option('--multi-crop', 'explain the four corner crops and the centre crop, as the CNN-Fixations code does')
+  .option('--limit <n>', 'only the first n photos', positiveInt)
+  .option('--json <file>', 'write every photo\'s boxes and IoUs as JSON')
+  .action((options) => evalLocalizationCommand({ ...options, settings: mapSettingsFrom(options), multiCrop: Boolean(options.multiCrop) }));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);

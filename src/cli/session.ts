@@ -4,8 +4,16 @@ import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
 import type { Model } from '../model/model.ts';
 
-export interface ModelOptions extends ModelFileOptions {
+/** The model options every command takes (see modelOptions in main.ts). */
+export interface ModelOptions {
   model: string;
+  arch?: ModelFileOptions['arch'];
+  weights?: string;
+  classNames?: string;
+}
+
+export function loadModelFromOptions(options: ModelOptions) {
+  return loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
 }
 
 export interface Session {
@@ -19,7 +27,7 @@ export interface Session {
 /** Loads the model file, opens the GPU and uploads the weights: what every command starts with. */
 export async function openSession(options: ModelOptions): Promise<Session> {
   const start = performance.now();
-  const model = await loadModelFile(options.model, options);
+  const model = await loadModelFromOptions(options);
   const loaded = performance.now();
   const context = await createNodeGpuContext();
   const gpuModel = await GpuModel.create(context, model);

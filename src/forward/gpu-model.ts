@@ -62,14 +62,14 @@ export class GpuModel {
     });
   }
 
-  /** Preprocesses a photo and runs every layer; reads back only the scores. */
-  async run(photo: RgbaImage): Promise<ForwardResult> {
+  /** Preprocesses a photo (placed by `geometry` when given) and runs every layer; reads back only the scores. */
+  async run(photo: RgbaImage, geometry?: ResampleGeometry): Promise<ForwardResult> {
     assertRgbaImage(photo);
     const start = performance.now();
-    const geometry = this.preprocess.upload(photo);
+    const placed = this.preprocess.upload(photo, geometry);
     await this.encodeAndSubmit(true);
     const scores = await this.readScores();
-    return { scores, geometry, forwardMs: performance.now() - start };
+    return { scores, geometry: placed, forwardMs: performance.now() - start };
   }
 
   /** Runs every layer on an input tensor given in CHW (tests and benchmarks that bypass the photo). */

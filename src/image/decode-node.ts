@@ -18,7 +18,12 @@ export const maxDecodedSide = 4096;
 /** Decompression-bomb guard: files declaring more pixels than this are refused before decoding. */
 export const maxImagePixels = 268_402_689;
 
-export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
+export interface DecodeOptions {
+  /** Clockwise quarter turns applied after the EXIF orientation (for datasets that store photos on their side). */
+  rotate?: 0 | 90 | 180 | 270;
+}
+
+export async function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): Promise<DecodedImage> {
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: maxImagePixels }).metadata();
@@ -27,7 +32,7 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
       `${name} is not an image that can be decoded (${(error as Error).message}). Use a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`,
     );
   }
-  const oriented = (metadata.orientation ?? 1) >= 5;
+  const oriented = ((metadata.orientation ?? 1) >= 5) !== (options.rotate === 90 || options.rotate === 270);
   const originalWidth = (oriented ? metadata.height : metadata.width) ?? 0;
   const originalHeight = (oriented ? metadata.width : metadata.height) ?? 0;
   if (originalWidth * originalHeight > maxImagePixels) {
@@ -37,6 +42,8 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
   }
   try {
     let pipeline = sharp(bytes, { limitInputPixels: maxImagePixels }).rotate();
+    // sharp applies one rotation per pipeline: the EXIF one is baked in first, the extra turn after it.
+    if (options.rotate) pipeline = sharp(await pipeline.toBuffer(), { limitInputPixels: maxImagePixels }).rotate(options.rotate);
     if (Math.max(originalWidth, originalHeight) > maxDecodedSide) {
       pipeline = pipeline.resize({ width: maxDecodedSide, height: maxDecodedSide, fit: 'inside' });
     }
@@ -55,12 +62,12 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
   }
 }
 
-export async function decodeImageFile(path: string): Promise<DecodedImage> {
+export async function decodeImageFile(path: string, options: DecodeOptions = {}): Promise<DecodedImage> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw new ImageInputError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return decodeImage(bytes, basename(path));
+  return decodeImage(bytes, basename(path), options);
 }

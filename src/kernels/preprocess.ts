@@ -25,8 +25,11 @@ export class PreprocessOp {
     return new PreprocessOp(context, await Kernel.create(context, { shader: 'preprocess' }), preprocess, output);
   }
 
-  /** Uploads the photo and prepares the dispatch; returns where the photo lands in the model input. */
-  upload(photo: RgbaImage): ResampleGeometry {
+  /**
+   * Uploads the photo and prepares the dispatch; returns where the photo lands in the model input. `geometry` replaces
+   * the preprocessing's own placement (multi-crop evaluation takes corner crops this way).
+   */
+  upload(photo: RgbaImage, geometry = resampleGeometry(this.preprocess, photo.width, photo.height)): ResampleGeometry {
     const bytes = photo.width * photo.height * 4;
     requireLimit(this.context, 'maxStorageBufferBindingSize', bytes, `a ${photo.width}×${photo.height} photo`);
     if (!this.image || this.image.size < bytes) {
@@ -35,7 +38,6 @@ export class PreprocessOp {
     }
     const data = photo.data;
     this.context.device.queue.writeBuffer(this.image, 0, data.buffer, data.byteOffset, Math.ceil(bytes / 4) * 4);
-    const geometry = resampleGeometry(this.preprocess, photo.width, photo.height);
     const { content, source } = geometry;
     const pre = this.preprocess;
     this.pending?.params.destroy();
