@@ -4,6 +4,7 @@ import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { rules } from '../backtrack/rules.ts';
 import { reportError } from './report-error.ts';
+import { addWeightsCommands } from './weights-command.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,7 +20,7 @@ function classIndex(value: string): number {
 
 function modelOptions(command: Command): Command {
   return command
-    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json or VGG .safetensors')
+    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
     .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
     .option('--labels <file>', 'class names, one per line, in output order');
@@ -43,6 +44,8 @@ modelOptions(program.command('explain').description('backtrack from a class to t
   .option('--json <file>', 'write predictions, the fixation tree and the fixations as JSON')
   .option('--no-timings', 'leave timings out of the JSON, so equal runs give byte-identical files')
   .action((image: string, options) => explainCommand(image, options));
+
+addWeightsCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);
