@@ -15,9 +15,9 @@ import h5wasm, { type Dataset, type Group } from 'h5wasm';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { BuiltinArchitecture } from '../model/architectures.ts';
 import type { Layer } from '../model/layers.ts';
-import { validateModel, type Architecture, type Model } from '../model/model.ts';
+import { ModelWeightsError, validateModel, type Architecture, type Model } from '../model/model.ts';
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
-import { activationShapes } from '../model/shapes.ts';
+import { activationShapes, ModelShapeError } from '../model/shapes.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../model/vgg-from-shapes.ts';
 import { ModelFormatError } from './format-error.ts';
 
@@ -127,11 +127,7 @@ export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
   FS!.writeFile(path, options.bytes);
   let h5: InstanceType<typeof h5wasm.File> | undefined;
   try {
-    try {
-      h5 = new h5wasm.File(path, 'r');
-    } catch (error) {
-      throw new ModelFormatError(file, `cannot be opened as HDF5 (${String(error)}): truncated or corrupt`);
-    }
+    h5 = new h5wasm.File(path, 'r');
     let root: Group = h5;
     const modelWeights = stringListAttribute(root, 'layer_names') === null ? root.get('model_weights') : null;
     if (modelWeights instanceof h5wasm.Group) root = modelWeights; // a whole-model `save`: the weights sit in this group
@@ -140,6 +136,10 @@ export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
       throw new ModelFormatError(file, 'holds Theano-ordered kernels (backend "theano"); use the *_tf_dim_ordering_tf_kernels.h5 file');
     }
     return buildModel(kerasLayerWeights(root, file), options, file);
+  } catch (error) {
+    // h5wasm reports a damaged file as plain strings or Errors from deep inside HDF5; name the file instead.
+    if (error instanceof ModelFormatError || error instanceof ModelWeightsError || error instanceof ModelShapeError) throw error;
+    throw new ModelFormatError(file, `cannot be read as HDF5 (${error instanceof Error ? error.message : String(error)}): truncated or corrupt`);
   } finally {
     h5?.close();
     FS!.unlink(path);
