@@ -70,7 +70,7 @@ function lineReporter(stream: NodeJS.WritableStream, options: ReporterOptions): 
   let last = -Infinity;
   return {
     update(p) {
-      if (now() - last < interval) return;
+      if (now() - last < interval || p.received === p.total) return; // a finished file gets its summary line instead
       last = now();
       const f = progressFigures(p, now());
       stream.write(`${p.file}: ${f.done} of ${f.size} (${f.percent}), ${f.rate}, ETA ${f.eta}\n`);
