@@ -74,8 +74,8 @@ describe('the weights command', () => {
     const { code, stdout, stderr } = await fixations('weights', 'get', 'tiny-dark');
     expect(code).toBe(0);
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tiny\.cfg: 227 B in \d+s \([\d.]+ k?B\/s\)$/), expect.stringMatching(/^tiny\.weights: 828 B in \d+s/), expect.stringMatching(/^names\.list: 12 B in \d+s/)]);
-    expect(stdout).toContain(`in ${join(cacheDir, 'tiny-dark')} (from $FIXATIONS_WEIGHTS_DIR)`);
-    expect(stdout).toMatch(/converted: .*tiny-dark\.fixations\.json \+ 1 binary files/);
+    expect(stdout.split('\n').slice(0, 2)).toEqual(['tiny-dark: a tiny darknet', `  in ${join(cacheDir, 'tiny-dark')} (from $FIXATIONS_WEIGHTS_DIR)`]);
+    expect(stdout).toMatch(/converted: .*tiny-dark\.fixations\.json \+ 1 binary file \(812 B\)/);
     expect(stdout).toContain('ready: npx fixations explain photo.jpg --model tiny-dark');
     expect(existsSync(join(cacheDir, 'tiny-dark', 'tiny-dark-00001-of-00001.bin'))).toBe(true);
   });
@@ -99,7 +99,7 @@ describe('the weights command', () => {
     const { code, stdout } = await fixations('weights', 'convert', h5, '--arch', 'vgg16', '--out', out, '--name', 'my-vgg16');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^my-vgg16: 23 layers, 32×32 BGR center-crop, 6 classes$/m);
-    expect(stdout).toMatch(/wrote .*my-vgg16\.fixations\.json \+ 1 binary files/);
+    expect(stdout).toMatch(/wrote .*my-vgg16\.fixations\.json \+ 1 binary file \(/);
     const converted = await loadModelFile(join(out, 'my-vgg16.fixations.json'));
     const input = randomInput(3 * 32 * 32, 1);
     expect(forwardReference(converted, input).at(-1)).toEqual(forwardReference(model, input).at(-1));

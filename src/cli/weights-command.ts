@@ -5,7 +5,7 @@ import { builtinArchitectures } from '../model/architectures.ts';
 import { cacheContents, readWeightsManifest, weightsCacheDir, type CacheDirReason, type CachedModelState } from '../weights/cache.ts';
 import { getWeights } from '../weights/get.ts';
 import { createProgressReporter, formatBytes } from '../weights/progress.ts';
-import { convertModelFile } from '../weights/write-converted.ts';
+import { convertModelFile, type WrittenModel } from '../weights/write-converted.ts';
 
 interface CacheOptions {
   dir?: string;
@@ -30,18 +30,23 @@ function shortPath(path: string): string {
   return rel && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }
 
+function describeWritten(written: WrittenModel): string {
+  const n = written.binFiles.length;
+  return `${shortPath(written.manifestPath)} + ${n} binary file${n === 1 ? '' : 's'} (${formatBytes(written.bytes)})`;
+}
+
 async function getCommand(names: string[], options: CacheOptions & { convert: boolean }): Promise<void> {
   for (const name of names) {
     const result = await getWeights(name, {
       ...options,
       reporter: () => createProgressReporter(process.stderr),
       log: (line) => console.log(`  ${line}`),
+      onStart: (entry, folder, reason) => {
+        console.log(`${name}: ${entry.description}`);
+        console.log(`  in ${folder} (${reasons[reason]})`);
+      },
     });
-    console.log(`${name}: ${result.entry.description}`);
-    console.log(`  in ${result.folder} (${reasons[result.cacheReason]})`);
-    if (result.converted) {
-      console.log(`  converted: ${shortPath(result.converted.manifestPath)} + ${result.converted.binFiles.length} binary files (${formatBytes(result.converted.bytes)})`);
-    }
+    if (result.converted) console.log(`  converted: ${describeWritten(result.converted)}`);
     const defaultPlace = result.cacheReason === 'repository' || result.cacheReason === 'user cache' || result.cacheReason === 'FIXATIONS_WEIGHTS_DIR';
     const model = defaultPlace || !result.convertedPath ? name : shortPath(result.convertedPath);
     console.log(`  ready: npx fixations explain photo.jpg --model ${model}`);
@@ -84,7 +89,7 @@ async function convertCommand(file: string, options: ConvertCommandOptions): Pro
   console.log(
     `${model.name}: ${model.layers.length} layers, ${model.input.width}×${model.input.height} ${model.preprocess.channelOrder.toUpperCase()} ${model.preprocess.resize}, ${model.labels.length} classes`,
   );
-  console.log(`  wrote ${shortPath(written.manifestPath)} + ${written.binFiles.length} binary files (${formatBytes(written.bytes)})`);
+  console.log(`  wrote ${describeWritten(written)}`);
   console.log(`  use: npx fixations explain photo.jpg --model ${shortPath(written.manifestPath)}`);
 }
 

@@ -25,6 +25,8 @@ export interface GetOptions {
   /** A fresh progress display for each file downloaded. */
   reporter?: () => ProgressReporter;
   log?: (line: string) => void;
+  /** Called once the model and its folder are known, before any download. */
+  onStart?: (entry: ManifestModel, folder: string, reason: CacheDirReason) => void;
 }
 
 export interface GetResult {
@@ -47,6 +49,7 @@ export async function getWeights(name: string, options: GetOptions = {}): Promis
   if (!entry) throw new WeightsCacheError(`${manifest.file} has no model "${name}"; it has ${manifest.models.map((m) => m.name).join(', ')}`);
   const { dir: cacheDir, reason } = weightsCacheDir({ dir: options.dir });
   const folder = modelFolder(cacheDir, name);
+  options.onStart?.(entry, folder, reason);
   const rerun = `"npx fixations weights get ${name}${options.dir ? ` --dir ${options.dir}` : ''}"`;
   const downloads: DownloadResult[] = [];
   const present: string[] = [];
