@@ -27,7 +27,7 @@ export interface EncodedBinFile {
   name: string;
   size: number;
   /** The file's bytes, built on each call. */
-  bytes(): Uint8Array;
+  bytes(): Uint8Array<ArrayBuffer>;
 }
 
 export interface EncodedModel {
