@@ -9,6 +9,7 @@ import { explainBatch } from './explain-batch.ts';
 import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
 import { reportError } from './report-error.ts';
+import { addWeightsCommands } from './weights-command.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -24,7 +25,7 @@ function classIndex(value: string): number {
 
 function modelOptions(command: Command): Command {
   return command
-    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json or VGG .safetensors')
+    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
     .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
     .option('--class-names <file>', 'class names, one per line, in output order');
@@ -120,6 +121,8 @@ mapOptions(modelOptions(evaluation.command('localization').description('weakly s
   .option('--limit <n>', 'only the first n photos', positiveInt)
   .option('--json <file>', 'write every photo\'s boxes and IoUs as JSON')
   .action((options) => evalLocalizationCommand({ ...options, settings: mapSettingsFrom(options), multiCrop: Boolean(options.multiCrop) }));
+
+addWeightsCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);

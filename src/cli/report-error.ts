@@ -4,8 +4,23 @@ import { ImageInputError } from '../image/rgba-image.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { ModelWeightsError } from '../model/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
+import { WeightsCacheError } from '../weights/cached-model.ts';
+import { ChecksumError, DownloadError } from '../weights/download.ts';
+import { WeightsManifestError } from '../weights/manifest.ts';
 
-const expected = [GpuError, ImageInputError, ModelFormatError, ModelWeightsError, ModelShapeError, RangeError, InvalidArgumentError];
+const expected = [
+  GpuError,
+  ImageInputError,
+  ModelFormatError,
+  ModelWeightsError,
+  ModelShapeError,
+  RangeError,
+  InvalidArgumentError,
+  DownloadError,
+  ChecksumError,
+  WeightsCacheError,
+  WeightsManifestError,
+];
 
 /** Prints an error for a person: expected failures as one clear line, anything else with its stack. Returns the exit code. */
 export function reportError(error: unknown): number {

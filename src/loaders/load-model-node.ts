@@ -3,8 +3,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BuiltinArchitecture } from '../model/architectures.ts';
 import type { Model } from '../model/model.ts';
+import { loadCachedModel, looksLikeModelName } from '../weights/cached-model.ts';
+import { isConvertedManifest } from './converted.ts';
+import { loadConvertedFile } from './converted-node.ts';
 import { loadDarknet } from './darknet.ts';
 import { ModelFormatError } from './format-error.ts';
+import { loadKerasH5 } from './keras-h5.ts';
 import { loadVggSafetensors } from './safetensors.ts';
 import { loadTfjs, tfjsShardPaths } from './tfjs.ts';
 
@@ -49,9 +53,13 @@ async function darknetWeightsPath(cfgPath: string): Promise<string> {
   throw new ModelFormatError(cfgPath, `no ${basename(same)} beside it; pass the weights file with --weights`);
 }
 
-/** Loads a model from a darknet .cfg, a tfjs model.json or a VGG .safetensors checkpoint. */
+/**
+ * Loads a model from a darknet .cfg, a tfjs model.json, a VGG .safetensors or Keras .h5 checkpoint, a converted
+ * model (`*.fixations.json`), or by name (`vgg19`) from the weights cache.
+ */
 export async function loadModelFile(path: string, options: ModelFileOptions = {}): Promise<Model> {
   const full = resolve(path);
+  if (!existsSync(full) && looksLikeModelName(path)) return loadCachedModel(path);
   const labels = options.labels ? await readLabels(options.labels) : undefined;
   const extension = extname(full).toLowerCase();
   if (extension === '.cfg') {
@@ -67,6 +75,7 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
   }
   if (extension === '.json') {
     const modelJson = new TextDecoder().decode(await readBytes(full, 'tfjs model.json'));
+    if (isConvertedManifest(modelJson)) return loadConvertedFile(full, undefined, modelJson);
     const shards = new Map<string, Uint8Array>();
     for (const shard of tfjsShardPaths(modelJson, basename(full))) {
       shards.set(shard, await readBytes(join(dirname(full), shard), `weight shard ${shard}`));
@@ -76,5 +85,11 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
   if (extension === '.safetensors') {
     return loadVggSafetensors({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
   }
-  throw new ModelFormatError(full, 'is not a model this tool reads: give a darknet .cfg, a tfjs model.json or a VGG .safetensors file');
+  if (extension === '.h5' || extension === '.hdf5') {
+    return loadKerasH5({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
+  }
+  throw new ModelFormatError(
+    full,
+    'is not a model this tool reads: give a darknet .cfg, a tfjs model.json, a VGG .safetensors or Keras .h5 file, a converted *.fixations.json, or a model name such as vgg19',
+  );
 }

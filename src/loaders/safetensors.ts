@@ -4,10 +4,11 @@
  * folded. F32, F16 and BF16 tensors are read as float32.
  */
 import { imagenetLabels } from '../labels/imagenet.ts';
-import { builtinArchitecture, type BuiltinArchitecture } from '../model/architectures.ts';
+import type { BuiltinArchitecture } from '../model/architectures.ts';
 import type { Conv2dSpec, DenseSpec, Layer } from '../model/layers.ts';
 import { validateModel, type Architecture, type Model } from '../model/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
+import { vggArchitectureFromShapes, VggShapeError } from '../model/vgg-from-shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
 
 interface TensorEntry {
@@ -98,7 +99,7 @@ export function openSafetensors(bytes: Uint8Array, file = 'model.safetensors'): 
 export interface SafetensorsModelOptions {
   bytes: Uint8Array;
   fileName?: string;
-  /** vgg16 or vgg19; inferred from the number of convolutions when absent. */
+  /** vgg16 or vgg19; inferred from the number of convolutions when absent. Widths, classes and input size always come from the tensor shapes. */
   arch?: BuiltinArchitecture;
   /** A VGG-shaped architecture to load instead of the built-in ImageNet ones (smaller VGGs, tests). */
   architecture?: Architecture;
@@ -116,6 +117,28 @@ function canonicalNames(names: string[]): Map<string, string> {
       return [canonical, name];
     }),
   );
+}
+
+/** The VGG the tensor shapes describe (widths, hidden size, classes, input side), checked against `--arch`. */
+function inferArchitecture(st: Safetensors, names: Map<string, string>, convIndices: number[], denseSources: string[], arch?: BuiltinArchitecture): Architecture {
+  const shapeOf = (name: string): number[] => {
+    const stored = names.get(name);
+    if (!stored) throw new ModelFormatError(st.file, `has no tensor ${name}; is it a VGG checkpoint with torchvision or timm names?`);
+    return st.shape(stored);
+  };
+  const dense = denseSources.map((source): [number, number] => {
+    const [out, ...rest] = shapeOf(`${source}.weight`);
+    return [out, rest.reduce((a, b) => a * b, 1)];
+  });
+  try {
+    return vggArchitectureFromShapes(
+      { convOutChannels: convIndices.map((i) => shapeOf(`features.${i}.weight`)[0]), dense },
+      arch === undefined ? undefined : arch === 'vgg16' ? 16 : 19,
+    );
+  } catch (error) {
+    if (error instanceof VggShapeError) throw new ModelFormatError(st.file, error.message);
+    throw error;
+  }
 }
 
 export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
@@ -139,17 +162,16 @@ export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
     .filter((m): m is RegExpExecArray => m !== null && names.has(m[0]) && st.shape(names.get(m[0])!).length === 4)
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
-  const arch = options.architecture?.name ?? options.arch ?? (convIndices.length === 13 ? 'vgg16' : convIndices.length === 16 ? 'vgg19' : null);
-  if (!arch) throw new ModelFormatError(file, `has ${convIndices.length} convolutions; pass --arch vgg16 or vgg19`);
-  const architecture = options.architecture ?? builtinArchitecture(arch);
-  const convSpecs = architecture.layers.filter((l): l is Conv2dSpec => l.kind === 'conv2d');
-  if (convIndices.length !== convSpecs.length) {
-    throw new ModelFormatError(file, `has ${convIndices.length} convolutions but ${arch} has ${convSpecs.length}`);
-  }
   const timm = names.has('pre_logits.fc1.weight');
   const denseSources = timm
     ? ['pre_logits.fc1', 'pre_logits.fc2', 'head.fc']
     : ['classifier.0', 'classifier.3', 'classifier.6'];
+  const architecture = options.architecture ?? inferArchitecture(st, names, convIndices, denseSources, options.arch);
+  const arch = architecture.name;
+  const convSpecs = architecture.layers.filter((l): l is Conv2dSpec => l.kind === 'conv2d');
+  if (convIndices.length !== convSpecs.length) {
+    throw new ModelFormatError(file, `has ${convIndices.length} convolutions but ${arch} has ${convSpecs.length}`);
+  }
 
   let conv = 0;
   let dense = 0;

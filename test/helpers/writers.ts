@@ -205,3 +205,81 @@ export function vggCheckpointTensors(
   });
   return tensors;
 }
+
+export type KerasNaming = 'keras1' | 'keras2';
+
+/** Keras's layer names for our VGG layer names: conv3_2 → block3_conv2, pool3 → block3_pool, fc6/7/8 → fc1, fc2, predictions. */
+function kerasVggName(name: string): string {
+  const conv = /^conv(\d)_(\d)$/.exec(name);
+  if (conv) return `block${conv[1]}_conv${conv[2]}`;
+  const pool = /^pool(\d)$/.exec(name);
+  if (pool) return `block${pool[1]}_pool`;
+  return { fc6: 'fc1', fc7: 'fc2', fc8: 'predictions' }[name] ?? name;
+}
+
+let kerasFiles = 0;
+
+/**
+ * A VGG in the layout of keras.applications' `vgg19_weights_tf_dim_ordering_tf_kernels.h5`, written through the HDF5 C
+ * library (h5wasm): root attributes `layer_names` (fixed-length strings), `backend`, `keras_version`; one group per layer
+ * with a `weight_names` attribute (an empty float array for layers without weights, as h5py stores `[]`); HWIO conv
+ * kernels and [in][out] dense kernels whose fc1 rows follow Keras's channels-last flatten. `keras1` names datasets as the
+ * shipped files do (`block1_conv1_W_1:0` directly in the layer group), `keras2` as Keras 2's save_weights does
+ * (`block1_conv1/kernel:0`). `wrap` puts everything in a `model_weights` group, as a whole-model `save` does.
+ */
+export async function writeKerasH5(model: Model, naming: KerasNaming = 'keras1', options: { wrap?: boolean; backend?: string } = {}): Promise<Uint8Array> {
+  const { default: h5wasm } = await import('h5wasm');
+  const { FS } = await h5wasm.ready;
+  const path = `/keras-writer-${++kerasFiles}.h5`;
+  const file = new h5wasm.File(path, 'w');
+  const root = options.wrap ? file.create_group('model_weights') : file;
+  const shapes = activationShapes(model.input, model.layers);
+  const layerNames = ['input_1'];
+  const groups: { name: string; weights: { name: string; shape: number[]; data: Float32Array }[] }[] = [{ name: 'input_1', weights: [] }];
+  model.layers.forEach((layer, i) => {
+    if (layer.kind === 'softmax') return; // Keras puts softmax inside `predictions`
+    const name = kerasVggName(layer.name);
+    layerNames.push(name);
+    const weightName = (what: 'kernel' | 'bias') => (naming === 'keras1' ? `${name}_${what === 'kernel' ? 'W' : 'b'}_1:0` : `${name}/${what}:0`);
+    if (layer.kind === 'conv2d') {
+      const { kernel: k, inChannels: c, outChannels: o } = layer;
+      const hwio = new Float32Array(layer.weight.length);
+      for (let oc = 0; oc < o; oc++)
+        for (let ic = 0; ic < c; ic++)
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++) hwio[((ky * k + kx) * c + ic) * o + oc] = layer.weight[((oc * c + ic) * k + ky) * k + kx];
+      groups.push({ name, weights: [{ name: weightName('kernel'), shape: [k, k, c, o], data: hwio }, { name: weightName('bias'), shape: [o], data: layer.bias }] });
+    } else if (layer.kind === 'dense') {
+      const { inFeatures: n, outFeatures: o } = layer;
+      const source = model.layers[i - 1]?.kind === 'flatten' ? shapes[i - 1] : null;
+      const io = new Float32Array(layer.weight.length);
+      for (let f = 0; f < n; f++) {
+        const row = source ? (f % (source.height * source.width)) * source.channels + Math.floor(f / (source.height * source.width)) : f;
+        for (let oc = 0; oc < o; oc++) io[row * o + oc] = layer.weight[oc * n + f];
+      }
+      groups.push({ name, weights: [{ name: weightName('kernel'), shape: [n, o], data: io }, { name: weightName('bias'), shape: [o], data: layer.bias }] });
+    } else {
+      groups.push({ name, weights: [] });
+    }
+  });
+  const fixedStrings = (list: string[]) => `A${Math.max(1, ...list.map((s) => s.length)) + 1}`;
+  root.create_attribute('layer_names', layerNames, [layerNames.length], fixedStrings(layerNames));
+  root.create_attribute('backend', options.backend ?? 'tensorflow');
+  root.create_attribute('keras_version', naming === 'keras1' ? '1.2.2' : '2.2.4');
+  for (const { name, weights } of groups) {
+    const group = root.create_group(name);
+    const names = weights.map((w) => w.name);
+    if (names.length === 0) group.create_attribute('weight_names', new Float64Array(0));
+    else group.create_attribute('weight_names', names, [names.length], fixedStrings(names));
+    for (const w of weights) {
+      // keras2 names contain a '/': the dataset lives in a subgroup named after the layer.
+      const slash = w.name.lastIndexOf('/');
+      const parent = slash < 0 ? group : (group.get(w.name.slice(0, slash)) as typeof group | null) ?? group.create_group(w.name.slice(0, slash));
+      parent.create_dataset({ name: w.name.slice(slash + 1), data: w.data, shape: w.shape, dtype: '<f' });
+    }
+  }
+  file.close();
+  const bytes = FS!.readFile(path) as Uint8Array;
+  FS!.unlink(path);
+  return bytes;
+}

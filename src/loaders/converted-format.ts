@@ -1,0 +1,58 @@
+/**
+ * The project's own model format, what `fixations weights convert` writes: a small JSON manifest (everything but the
+ * numbers: layers, input, preprocessing, labels, and where each tensor lies) plus binary files of at most
+ * {@link maxBinFileBytes} each, so that a browser fetches them one by one with a progress bar and never holds a
+ * 400 MB response. Tensors are little-endian float32 in the canonical layouts of `src/model/layers.ts`; a tensor
+ * larger than one file (VGG's fc6 is 411 MB) continues in the next, so it lists several parts.
+ */
+import type { LayerSpec } from '../model/layers.ts';
+import type { Preprocess } from '../model/preprocess.ts';
+import type { TensorShape } from '../model/shapes.ts';
+
+export const convertedFormatId = 'webgpu-fixations-model';
+export const convertedFormatVersion = 1;
+/** 64 MiB: large enough that VGG19 is 9 files, small enough for one fetch with progress in any browser. */
+export const maxBinFileBytes = 64 * 1024 * 1024;
+/** Name suffix of a converted manifest, so it is told apart from a tfjs `model.json` at a glance. */
+export const convertedManifestSuffix = '.fixations.json';
+
+export interface ConvertedTensorPart {
+  file: string;
+  /** Byte offset in `file`. */
+  offset: number;
+  byteLength: number;
+}
+
+export interface ConvertedTensor {
+  /** `<layer>.weight` or `<layer>.bias`. */
+  name: string;
+  /** conv2d weight [out, in, k, k]; dense weight [out, in] (inputs in CHW order); bias [out]. */
+  shape: number[];
+  dtype: 'float32';
+  byteLength: number;
+  /** Where the tensor's bytes are, in order; one part unless it crosses a file boundary. */
+  parts: ConvertedTensorPart[];
+}
+
+export interface ConvertedManifest {
+  format: typeof convertedFormatId;
+  version: typeof convertedFormatVersion;
+  name: string;
+  /** The checkpoint this was converted from, for people; the loader ignores it. */
+  source?: { file: string; format: string };
+  input: TensorShape;
+  /** How a photo becomes the input: the recipe of the source the weights were trained with. */
+  preprocess: Preprocess;
+  /** One per output class, in output order. */
+  labels: string[];
+  layers: LayerSpec[];
+  /** Every binary file with its exact size, in reading order. */
+  files: { name: string; size: number }[];
+  tensors: ConvertedTensor[];
+}
+
+/** File name of the n-th of `count` binary files of a converted model (1-based), Hugging Face style. */
+export function binFileName(baseName: string, n: number, count: number): string {
+  const pad = (k: number) => String(k).padStart(5, '0');
+  return `${baseName}-${pad(n)}-of-${pad(count)}.bin`;
+}

@@ -1,0 +1,326 @@
+/**
+ * Loader of the converted format (`converted-format.ts`). It takes the manifest's text and a function that returns a
+ * file's bytes by name, so the same code runs on `fetch` in the browser, on dropped `File`s and on the file system in
+ * Node. Everything the manifest says is checked before a single binary file is read (layer specs chain, every tensor
+ * has its layer's shape, parts lie inside their files and tile them exactly), and every file's size is checked as it
+ * arrives; the model is returned only once all of it is in and `validateModel` has passed.
+ */
+import { hasWeights, type Activation, type Layer, type LayerSpec } from '../model/layers.ts';
+import { ModelWeightsError, validateModel, type Model } from '../model/model.ts';
+import type { Preprocess } from '../model/preprocess.ts';
+import { activationShapes, ModelShapeError, type TensorShape } from '../model/shapes.ts';
+import {
+  convertedFormatId,
+  convertedFormatVersion,
+  type ConvertedManifest,
+  type ConvertedTensor,
+  type ConvertedTensorPart,
+} from './converted-format.ts';
+import { ModelFormatError } from './format-error.ts';
+
+export type ReadModelFile = (name: string) => Promise<Uint8Array>;
+
+export interface ConvertedLoadOptions {
+  /** Name of the manifest, for messages. */
+  fileName?: string;
+  /** Called after each binary file with the bytes read so far and in all. */
+  onProgress?: (loadedBytes: number, totalBytes: number, file: string) => void;
+}
+
+type Json = Record<string, unknown>;
+
+/** Checks of one JSON value, each failing with the manifest's name and the path of the bad value. */
+class ManifestReader {
+  constructor(readonly file: string) {}
+
+  fail(path: string, problem: string): never {
+    throw new ModelFormatError(this.file, `${path} ${problem}`);
+  }
+
+  object(value: unknown, path: string): Json {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'must be an object');
+    return value as Json;
+  }
+
+  array(value: unknown, path: string): unknown[] {
+    if (!Array.isArray(value)) this.fail(path, 'must be a list');
+    return value;
+  }
+
+  string(value: unknown, path: string): string {
+    if (typeof value !== 'string' || value.length === 0) this.fail(path, 'must be a non-empty string');
+    return value;
+  }
+
+  integer(value: unknown, path: string, min: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) this.fail(path, `must be an integer ≥ ${min} (is ${JSON.stringify(value)})`);
+    return value;
+  }
+
+  finite(value: unknown, path: string): number {
+    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, `must be a finite number (is ${JSON.stringify(value)})`);
+    return value;
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, options: readonly T[]): T {
+    if (!options.includes(value as T)) this.fail(path, `must be one of ${options.join(', ')} (is ${JSON.stringify(value)})`);
+    return value as T;
+  }
+
+  triple(value: unknown, path: string, positive = false): [number, number, number] {
+    const list = this.array(value, path);
+    if (list.length !== 3) this.fail(path, 'must list 3 numbers');
+    return list.map((v, i) => {
+      const n = this.finite(v, `${path}[${i}]`);
+      if (positive && n <= 0) this.fail(`${path}[${i}]`, 'must be positive');
+      return n;
+    }) as [number, number, number];
+  }
+}
+
+const activations: readonly Activation[] = ['relu', 'leaky', 'linear'];
+const layerKinds = ['conv2d', 'maxpool', 'globalAvgPool', 'flatten', 'dense', 'softmax'] as const;
+
+/** A layer spec rebuilt from known fields only, so nothing unchecked reaches the model. */
+function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
+  const o = r.object(value, path);
+  const kind = r.oneOf(o.kind, `${path}.kind`, layerKinds);
+  const name = r.string(o.name, `${path}.name`);
+  switch (kind) {
+    case 'conv2d':
+      return {
+        kind,
+        name,
+        kernel: r.integer(o.kernel, `${path}.kernel`, 1),
+        stride: r.integer(o.stride, `${path}.stride`, 1),
+        padding: r.integer(o.padding, `${path}.padding`, 0),
+        inChannels: r.integer(o.inChannels, `${path}.inChannels`, 1),
+        outChannels: r.integer(o.outChannels, `${path}.outChannels`, 1),
+        activation: r.oneOf(o.activation, `${path}.activation`, activations),
+      };
+    case 'maxpool':
+      return { kind, name, size: r.integer(o.size, `${path}.size`, 1), stride: r.integer(o.stride, `${path}.stride`, 1) };
+    case 'dense':
+      return {
+        kind,
+        name,
+        inFeatures: r.integer(o.inFeatures, `${path}.inFeatures`, 1),
+        outFeatures: r.integer(o.outFeatures, `${path}.outFeatures`, 1),
+        activation: r.oneOf(o.activation, `${path}.activation`, activations),
+      };
+    default:
+      return { kind, name };
+  }
+}
+
+function preprocessOf(r: ManifestReader, value: unknown, input: TensorShape): Preprocess {
+  const o = r.object(value, 'preprocess');
+  const preprocess: Preprocess = {
+    width: r.integer(o.width, 'preprocess.width', 1),
+    height: r.integer(o.height, 'preprocess.height', 1),
+    resize: r.oneOf(o.resize, 'preprocess.resize', ['resize', 'center-crop', 'letterbox'] as const),
+    cropFraction: r.finite(o.cropFraction, 'preprocess.cropFraction'),
+    letterboxFill: r.finite(o.letterboxFill, 'preprocess.letterboxFill'),
+    scale: r.finite(o.scale, 'preprocess.scale'),
+    mean: r.triple(o.mean, 'preprocess.mean'),
+    std: r.triple(o.std, 'preprocess.std', true),
+    channelOrder: r.oneOf(o.channelOrder, 'preprocess.channelOrder', ['rgb', 'bgr'] as const),
+  };
+  if (preprocess.width !== input.width || preprocess.height !== input.height) {
+    r.fail('preprocess', `makes ${preprocess.width}×${preprocess.height} images but the input is ${input.width}×${input.height}`);
+  }
+  if (!(preprocess.cropFraction > 0 && preprocess.cropFraction <= 1)) r.fail('preprocess.cropFraction', 'must be in (0, 1]');
+  return preprocess;
+}
+
+/** The binary file names must be plain names: the manifest must not make a reader open files elsewhere. */
+function plainFileName(r: ManifestReader, value: unknown, path: string): string {
+  const name = r.string(value, path);
+  if (/[/\\]/.test(name) || name === '.' || name === '..') r.fail(path, `"${name}" must be a plain file name beside the manifest`);
+  return name;
+}
+
+export interface ConvertedModelPlan {
+  manifest: ConvertedManifest;
+  totalBytes: number;
+}
+
+/**
+ * Parses and checks a converted manifest without reading any binary file: what the browser needs to show the download
+ * size up front, and what the loader runs first.
+ */
+export function parseConvertedManifest(text: string, file = 'model.fixations.json'): ConvertedModelPlan {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelFormatError(file, `is not valid JSON (${(error as Error).message})`);
+  }
+  // Annotated so that TypeScript narrows after `r.fail(…)`, which never returns.
+  const r: ManifestReader = new ManifestReader(file);
+  const root = r.object(json, 'the manifest');
+  if (root.format !== convertedFormatId) {
+    throw new ModelFormatError(file, `has format ${JSON.stringify(root.format)}, not "${convertedFormatId}": not a model converted by fixations weights convert`);
+  }
+  if (root.version !== convertedFormatVersion) {
+    throw new ModelFormatError(file, `is version ${JSON.stringify(root.version)} of the format; this build reads version ${convertedFormatVersion}`);
+  }
+  const name = r.string(root.name, 'name');
+  const inputJson = r.object(root.input, 'input');
+  const input: TensorShape = {
+    channels: r.integer(inputJson.channels, 'input.channels', 1),
+    height: r.integer(inputJson.height, 'input.height', 1),
+    width: r.integer(inputJson.width, 'input.width', 1),
+  };
+  if (input.channels !== 3) r.fail('input.channels', `is ${input.channels}; models take RGB (3) inputs`);
+  const preprocess = preprocessOf(r, root.preprocess, input);
+  const layers = r.array(root.layers, 'layers').map((l, i) => layerSpec(r, l, `layers[${i}]`));
+  if (layers.length === 0) r.fail('layers', 'is empty');
+  const layerNames = new Set<string>();
+  for (const layer of layers) {
+    if (layerNames.has(layer.name)) r.fail('layers', `name ${layer.name} twice`);
+    layerNames.add(layer.name);
+  }
+  let shapes: TensorShape[];
+  try {
+    shapes = activationShapes(input, layers);
+  } catch (error) {
+    if (error instanceof ModelShapeError) throw new ModelFormatError(file, `layers do not chain: ${error.message}`);
+    throw error;
+  }
+  const labels = r.array(root.labels, 'labels').map((l, i) => {
+    if (typeof l !== 'string') r.fail(`labels[${i}]`, 'must be a string');
+    return l;
+  });
+  const classes = shapes[shapes.length - 1].channels;
+  if (labels.length !== classes) r.fail('labels', `has ${labels.length} names for ${classes} output classes`);
+
+  const files = r.array(root.files, 'files').map((f, i) => {
+    const o = r.object(f, `files[${i}]`);
+    return { name: plainFileName(r, o.name, `files[${i}].name`), size: r.integer(o.size, `files[${i}].size`, 0) };
+  });
+  const fileSizes = new Map(files.map((f) => [f.name, f.size]));
+  if (fileSizes.size !== files.length) r.fail('files', 'lists a file twice');
+
+  const expected = new Map<string, number[]>();
+  for (const layer of layers) {
+    if (!hasWeights(layer)) continue;
+    expected.set(`${layer.name}.weight`, layer.kind === 'conv2d' ? [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel] : [layer.outFeatures, layer.inFeatures]);
+    expected.set(`${layer.name}.bias`, [layer.kind === 'conv2d' ? layer.outChannels : layer.outFeatures]);
+  }
+  const tensors = r.array(root.tensors, 'tensors').map((t, i): ConvertedTensor => {
+    const o = r.object(t, `tensors[${i}]`);
+    const tensorName = r.string(o.name, `tensors[${i}].name`);
+    const where = `tensor ${tensorName}`;
+    const shape = r.array(o.shape, `${where} shape`).map((d, k) => r.integer(d, `${where} shape[${k}]`, 1));
+    const want = expected.get(tensorName);
+    if (!want) r.fail(where, 'belongs to no layer with weights');
+    if (shape.length !== want.length || shape.some((d, k) => d !== want[k])) {
+      r.fail(where, `has shape ${JSON.stringify(shape)}, the layer needs ${JSON.stringify(want)}`);
+    }
+    r.oneOf(o.dtype, `${where} dtype`, ['float32'] as const);
+    const byteLength = r.integer(o.byteLength, `${where} byteLength`, 0);
+    if (byteLength !== shape.reduce((a, b) => a * b, 1) * 4) r.fail(where, `has byteLength ${byteLength}, but ${JSON.stringify(shape)} float32 is ${shape.reduce((a, b) => a * b, 1) * 4} bytes`);
+    const parts = r.array(o.parts, `${where} parts`).map((p, k): ConvertedTensorPart => {
+      const po = r.object(p, `${where} parts[${k}]`);
+      const part = {
+        file: r.string(po.file, `${where} parts[${k}].file`),
+        offset: r.integer(po.offset, `${where} parts[${k}].offset`, 0),
+        byteLength: r.integer(po.byteLength, `${where} parts[${k}].byteLength`, 1),
+      };
+      const size = fileSizes.get(part.file);
+      if (size === undefined) r.fail(where, `is in file ${part.file}, which the manifest's files do not list`);
+      if (part.offset + part.byteLength > size) {
+        r.fail(where, `lies at bytes ${part.offset}–${part.offset + part.byteLength} of ${part.file}, which has ${size} bytes`);
+      }
+      return part;
+    });
+    if (parts.reduce((s, p) => s + p.byteLength, 0) !== byteLength) r.fail(where, `parts hold ${parts.reduce((s, p) => s + p.byteLength, 0)} bytes, the tensor has ${byteLength}`);
+    expected.delete(tensorName);
+    return { name: tensorName, shape, dtype: 'float32', byteLength, parts };
+  });
+  if (expected.size > 0) r.fail('tensors', `lack ${[...expected.keys()].slice(0, 4).join(', ')}${expected.size > 4 ? ', …' : ''}`);
+
+  // Parts must tile every file exactly: an overlap or a gap means the offsets are wrong.
+  for (const f of files) {
+    const inFile = tensors.flatMap((t) => t.parts.filter((p) => p.file === f.name).map((p) => ({ ...p, tensor: t.name }))).sort((a, b) => a.offset - b.offset);
+    let at = 0;
+    for (const part of inFile) {
+      if (part.offset < at) r.fail(`tensor ${part.tensor}`, `overlaps the tensor before it in ${f.name} (starts at byte ${part.offset}, the one before ends at ${at})`);
+      if (part.offset > at) r.fail(`file ${f.name}`, `has bytes ${at}–${part.offset} that belong to no tensor`);
+      at = part.offset + part.byteLength;
+    }
+    if (at !== f.size) r.fail(`file ${f.name}`, `has bytes ${at}–${f.size} that belong to no tensor`);
+  }
+
+  const source = root.source === undefined ? undefined : r.object(root.source, 'source');
+  const manifest: ConvertedManifest = {
+    format: convertedFormatId,
+    version: convertedFormatVersion,
+    name,
+    ...(source ? { source: { file: String(source.file), format: String(source.format) } } : {}),
+    input,
+    preprocess,
+    labels,
+    layers,
+    files,
+    tensors,
+  };
+  return { manifest, totalBytes: files.reduce((s, f) => s + f.size, 0) };
+}
+
+/** True when `text` is a converted manifest (and not, say, a tfjs model.json); cheap enough to sniff with. */
+export function isConvertedManifest(text: string): boolean {
+  try {
+    return (JSON.parse(text) as Json)?.format === convertedFormatId;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads a converted model: the manifest's text and the bytes of each binary file, read one file at a time. */
+export async function loadConvertedModel(manifestJson: string, readFile: ReadModelFile, options: ConvertedLoadOptions = {}): Promise<Model> {
+  const file = options.fileName ?? 'model.fixations.json';
+  const { manifest, totalBytes } = parseConvertedManifest(manifestJson, file);
+  const data = new Map(manifest.tensors.map((t) => [t.name, new Float32Array(t.byteLength / 4)]));
+  // Where each part goes inside its tensor, so files can be read in any order and dropped right after.
+  const destinations = new Map<string, { target: Uint8Array; at: number; part: ConvertedTensorPart }[]>();
+  for (const tensor of manifest.tensors) {
+    const target = new Uint8Array(data.get(tensor.name)!.buffer);
+    let at = 0;
+    for (const part of tensor.parts) {
+      if (!destinations.has(part.file)) destinations.set(part.file, []);
+      destinations.get(part.file)!.push({ target, at, part });
+      at += part.byteLength;
+    }
+  }
+  let loaded = 0;
+  for (const { name, size } of manifest.files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(name);
+    } catch (error) {
+      if (error instanceof ModelFormatError) throw error;
+      throw new ModelFormatError(name, `cannot be read (${(error as Error).message}); ${file} needs it beside it`);
+    }
+    if (bytes.byteLength !== size) {
+      throw new ModelFormatError(name, `is ${bytes.byteLength} bytes but ${file} says ${size}: ${bytes.byteLength < size ? 'truncated' : 'a different file'}; convert the model again`);
+    }
+    for (const { target, at, part } of destinations.get(name) ?? []) {
+      target.set(bytes.subarray(part.offset, part.offset + part.byteLength), at);
+    }
+    loaded += size;
+    options.onProgress?.(loaded, totalBytes, name);
+  }
+  const layers: Layer[] = manifest.layers.map((spec) =>
+    hasWeights(spec) ? ({ ...spec, weight: data.get(`${spec.name}.weight`)!, bias: data.get(`${spec.name}.bias`)! } as Layer) : spec,
+  );
+  const model: Model = { name: manifest.name, input: manifest.input, preprocess: manifest.preprocess, layers, labels: manifest.labels };
+  try {
+    validateModel(model);
+  } catch (error) {
+    if (error instanceof ModelWeightsError) throw new ModelFormatError(file, error.message);
+    throw error;
+  }
+  return model;
+}
