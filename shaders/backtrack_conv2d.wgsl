@@ -3,8 +3,9 @@
 // 2. the strongest channel (ties: lowest channel);
 // 3. `hysm`: the strongest single product w·a inside that channel's window (ties: lowest position);
 //    `official`: the window centre S·y − P + (K − 1)/2, clamped into the input.
-// Reads the conv2d forward kernel's weight layout [ky][kx][inChannel][column] (one column chunk per dispatch) and the
-// channels-last activations. 64 invocations per workgroup, no workgroup memory.
+// Reads the weights in their canonical layout [outChannel][inChannel][ky][kx] (a node's weights are contiguous; big
+// layers come in chunks of output channels, one dispatch each) and the channels-last activations. 64 invocations per
+// workgroup, no workgroup memory.
 
 struct Params {
   inWidth: u32,
@@ -18,8 +19,6 @@ struct Params {
   padding: u32,
   chunkFirstChannel: u32,
   chunkChannels: u32,
-  weightColumns: u32,
-  weightInChannels: u32,
   centre: u32,
   vectorAbove: u32,
 }
@@ -34,8 +33,8 @@ struct Params {
 
 //#include memory_vector
 
-fn product(column: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32 {
-  let w = weights[((ky * params.kernel + kx) * params.weightInChannels + channel) * params.weightColumns + column];
+fn product(row: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32 {
+  let w = weights[((row * params.inChannels + channel) * params.kernel + ky) * params.kernel + kx];
   return w * activations[(iy * params.inWidth + ix) * params.inPixelStride + channel];
 }
 
@@ -49,7 +48,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let oy = (node % plane) / params.outWidth;
   let ox = node % params.outWidth;
   if (oc < params.chunkFirstChannel || oc >= params.chunkFirstChannel + params.chunkChannels) { return; }
-  let column = oc - params.chunkFirstChannel;
+  let row = oc - params.chunkFirstChannel;
   let y0 = i32(oy * params.stride) - i32(params.padding);
   let x0 = i32(ox * params.stride) - i32(params.padding);
   // The receptive field clipped to the input: padding contributes zero, so it is skipped.
@@ -64,7 +63,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     var sum = 0.0;
     for (var ky = kyFirst; ky < kyEnd; ky++) {
       for (var kx = kxFirst; kx < kxEnd; kx++) {
-        sum += product(column, channel, ky, kx, u32(y0 + i32(ky)), u32(x0 + i32(kx)));
+        sum += product(row, channel, ky, kx, u32(y0 + i32(ky)), u32(x0 + i32(kx)));
       }
     }
     if (channel == 0u || sum > bestSum) {
@@ -86,7 +85,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       for (var kx = kxFirst; kx < kxEnd; kx++) {
         let iy = u32(y0 + i32(ky));
         let ix = u32(x0 + i32(kx));
-        let p = product(column, bestChannel, ky, kx, iy, ix);
+        let p = product(row, bestChannel, ky, kx, iy, ix);
         if (first || p > best) {
           best = p;
           y = iy;

@@ -15,7 +15,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> transformed: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-fn patch(y: i32, x: i32, c: u32) -> vec4f {
+fn inputAt(y: i32, x: i32, c: u32) -> vec4f {
   if (y < 0 || x < 0 || y >= i32(params.inHeight) || x >= i32(params.inWidth)) { return vec4f(0.0); }
   return input[(u32(y) * params.inWidth + u32(x)) * params.c4 + c];
 }
@@ -30,7 +30,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let x0 = i32((tile % params.tilesX) * 2u) - i32(params.padding);
   //#unroll i 4
   //#unroll j 4
-  let d${i}${j} = patch(y0 + ${i}, x0 + ${j}, c);
+  let d${i}${j} = inputAt(y0 + ${i}, x0 + ${j}, c);
   //#end
   //#end
   // Bᵀ d, row by row.

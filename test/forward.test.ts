@@ -4,6 +4,7 @@ import { randomModel } from '../src/model/random-model.ts';
 import { elementCount } from '../src/model/shapes.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import type { Conv2dTile } from '../src/kernels/conv2d.ts';
+import { Conv2dWinogradOp } from '../src/kernels/conv2d-winograd.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { randomInput, smallArchitectures } from './helpers/nets.ts';
@@ -19,17 +20,21 @@ afterAll(() => models.forEach((m) => m.destroy()));
 describe('GPU forward pass equals the CPU reference on seeded random nets', () => {
   for (const arch of smallArchitectures()) {
     for (const [t, tile] of tiles.entries()) {
-      it(`${arch.name}, conv tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
+      for (const winograd of [false, true]) {
+      it(`${arch.name}, ${winograd ? 'Winograd GEMM' : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
         const context = await testGpu();
         const model = randomModel(arch, 1000 + t);
-        const gpu = await GpuModel.create(context, model, { conv2dTile: tile });
+        const gpu = await GpuModel.create(context, model, { kernels: winograd ? { winograd, winogradTile: tile } : { winograd, conv2dTile: tile } });
         models.push(gpu);
         const input = randomInput(elementCount(arch.input), 7 + t);
         await gpu.runTensor(input);
         const got = await gpu.readActivations();
         const want = forwardReference(model, input);
         want.forEach((ref, i) => expectClose(got[i], ref, 1e-4, `${arch.name} activation ${i} (${i ? model.layers[i - 1].name : 'input'})`));
+        const winogradLayers = gpu.ops.filter((op) => op instanceof Conv2dWinogradOp).length;
+        expect(winogradLayers > 0).toBe(winograd);
       });
+      }
     }
   }
 

@@ -1,10 +1,10 @@
-import { readBuffers, createStorageBuffer } from '../gpu/buffers.ts';
+import { createFilledBuffer, createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { GpuModel } from '../forward/gpu-model.ts';
-import { Conv2dOp } from '../kernels/conv2d.ts';
+import { splitRows, type RowChunk } from '../kernels/split-rows.ts';
 import { DenseOp } from '../kernels/dense.ts';
-import type { Conv2dLayer, DenseLayer, MaxPoolSpec } from '../model/layers.ts';
+import type { Conv2dLayer, DenseLayer, Layer, MaxPoolSpec } from '../model/layers.ts';
 import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { selectionFor, type Rule, type Selection } from './rules.ts';
 import type { FixationTree, TreeLevel } from './tree.ts';
@@ -21,6 +21,27 @@ interface MemoryVectorBuffer {
   index: number;
   capacity: number;
   buffer: GPUBuffer;
+}
+
+/**
+ * Conv weights as loaded (OIHW): a node's weights are contiguous, whatever kernel ran the forward pass. Layers too big
+ * for one binding are split by output channels.
+ */
+function uploadConvWeights(context: GpuContext, layers: Layer[]): Map<number, (RowChunk & { buffer: GPUBuffer })[]> {
+  const weights = new Map<number, (RowChunk & { buffer: GPUBuffer })[]>();
+  layers.forEach((layer, index) => {
+    if (layer.kind !== 'conv2d') return;
+    const perChannel = layer.inChannels * layer.kernel * layer.kernel;
+    const chunks = splitRows(context, `${layer.name} weights (backtracking)`, layer.outChannels, perChannel * 4);
+    weights.set(
+      index,
+      chunks.map((chunk) => ({
+        ...chunk,
+        buffer: createFilledBuffer(context, `${layer.name}.weight (backtracking)[${chunk.first}]`, layer.weight.subarray(chunk.first * perChannel, (chunk.first + chunk.count) * perChannel)),
+      })),
+    );
+  });
+  return weights;
 }
 
 /** What one layer's backtracking records into the pass. */
@@ -46,13 +67,19 @@ export class GpuBacktracker {
     private readonly vectorSizes: GPUBuffer,
     private readonly scratch: { selected: GPUBuffer; selections: GPUBuffer; blockTotals: GPUBuffer },
     private readonly kernels: Record<'conv2d' | 'dense' | 'maxpool' | 'globalAvgPool' | 'count' | 'scatter', Kernel>,
+    /** Canonical (OIHW) conv weights by layer index, in chunks of output channels. */
+    private readonly convWeights: Map<number, (RowChunk & { buffer: GPUBuffer })[]>,
     private readonly owned: GPUBuffer[],
   ) {}
 
   static async create(gpuModel: GpuModel): Promise<GpuBacktracker> {
     const { context, model, shapes } = gpuModel;
     const top = model.layers.length;
-    return gpuStep(context, 'allocating the backtracking buffers', async () => {
+    const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
+    const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
+    const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
+    const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
+    return gpuStep(context, 'allocating the backtracking buffers', () => {
       const vectors: MemoryVectorBuffer[] = [];
       const newVector = (capacity: number): MemoryVectorBuffer => {
         const index = vectors.length;
@@ -88,12 +115,9 @@ export class GpuBacktracker {
         selections: createStorageBuffer(context, 'selections', scratchSize * 8),
         blockTotals: createStorageBuffer(context, 'compaction blocks', Math.ceil(words / wordsPerBlock) * 4),
       };
-      const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
-      const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
-      const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
-      const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
-      const owned = [vectorSizes, ...Object.values(scratch), ...vectors.map((v) => v.buffer)];
-      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, vectorSizes, scratch, kernels, owned);
+      const convWeights = uploadConvWeights(context, model.layers);
+      const owned = [vectorSizes, ...Object.values(scratch), ...vectors.map((v) => v.buffer), ...[...convWeights.values()].flat().map((c) => c.buffer)];
+      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, vectorSizes, scratch, kernels, convWeights, owned);
     });
   }
 
@@ -152,11 +176,14 @@ export class GpuBacktracker {
     let steps = this.steps.get(rule);
     if (!steps) {
       const { model, shapes } = this.gpuModel;
-      steps = [];
-      for (let i = model.layers.length - 1; i >= 0; i--) {
-        const selection = selectionFor(model.layers, i, shapes, rule);
-        if (selection.kind !== 'identity') steps.push(...this.layerSteps(i, selection));
-      }
+      steps = await gpuStep(this.context, `preparing the ${rule} backtracking`, () => {
+        const all: LayerStep[] = [];
+        for (let i = model.layers.length - 1; i >= 0; i--) {
+          const selection = selectionFor(model.layers, i, shapes, rule);
+          if (selection.kind !== 'identity') all.push(...this.layerSteps(i, selection));
+        }
+        return all;
+      });
       this.steps.set(rule, steps);
     }
     return steps;
@@ -185,11 +212,9 @@ export class GpuBacktracker {
     const layer = model.layers[index];
     if (selection.kind === 'conv2d') {
       const conv = layer as Conv2dLayer;
-      const op = ops[index];
-      if (!(op instanceof Conv2dOp)) throw new Error(`${layer.name}: expected a conv2d op`);
-      for (const chunk of op.chunks) {
+      for (const chunk of this.convWeights.get(index)!) {
         steps.push(
-          indirect(this.kernels.conv2d, { ...common, weights: chunk.weights }, {
+          indirect(this.kernels.conv2d, { ...common, weights: chunk.buffer }, {
             inWidth: inShape.width,
             inHeight: inShape.height,
             inChannels: inShape.channels,
@@ -199,10 +224,8 @@ export class GpuBacktracker {
             kernel: conv.kernel,
             stride: conv.stride,
             padding: conv.padding,
-            chunkFirstChannel: chunk.first4 * 4,
-            chunkChannels: chunk.count4 * 4,
-            weightColumns: chunk.paddedCols4 * 4,
-            weightInChannels: input.c4 * 4,
+            chunkFirstChannel: chunk.first,
+            chunkChannels: chunk.count,
             centre: selection.centre ? 1 : 0,
             vectorAbove: above.index,
           }),

@@ -1,8 +1,9 @@
-import { readBuffers } from '../gpu/buffers.ts';
+import { createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
 import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
 import { DenseOp } from '../kernels/dense.ts';
+import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../kernels/conv2d-winograd.ts';
 import type { GpuOp } from '../kernels/dispatch.ts';
 import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
 import { PreprocessOp } from '../kernels/preprocess.ts';
@@ -12,8 +13,24 @@ import type { ResampleGeometry } from '../model/preprocess.ts';
 import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from './gpu-tensor.ts';
 
+/** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
+export interface KernelChoices {
+  /** Tile of the direct convolution (every conv that is not Winograd). */
+  conv2dTile: Conv2dTile;
+  /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where its workspace fits the binding budget. */
+  winograd: boolean;
+  /** Tile of the Winograd GEMM (tiles × output channels). */
+  winogradTile: Conv2dTile;
+}
+
+export const defaultKernelChoices: KernelChoices = {
+  conv2dTile: defaultConv2dTile,
+  winograd: true,
+  winogradTile: { tileM: 8, tileN4: 4, threads: 64 },
+};
+
 export interface GpuModelOptions {
-  conv2dTile?: Conv2dTile;
+  kernels?: Partial<KernelChoices>;
   /** Called as weights are uploaded, with bytes done and bytes in all. */
   onUploadProgress?: (done: number, total: number) => void;
 }
@@ -39,35 +56,46 @@ export class GpuModel {
     readonly activations: GpuTensor[],
     readonly ops: GpuOp[],
     private readonly preprocess: PreprocessOp,
+    private readonly workspace: Workspace,
   ) {}
 
   static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<GpuModel> {
     const shapes = validateModel(model);
-    return gpuStep(context, `uploading ${model.name}`, async () => {
-      const activations = shapes.map((shape, i) =>
-        createGpuTensor(context, i === 0 ? 'input' : model.layers[i - 1].name, shape),
-      );
+    const kernels = { ...defaultKernelChoices, ...options.kernels };
+    const { activations, workspace } = await gpuStep(context, `allocating ${model.name}'s activations`, () => {
+      const activations = shapes.map((shape, i) => createGpuTensor(context, i === 0 ? 'input' : model.layers[i - 1].name, shape));
+      return { activations, workspace: winogradWorkspace(context, model.layers, activations, kernels) };
+    });
+    const ops: GpuOp[] = [];
+    const release = () => {
+      ops.forEach((op) => op.destroy());
+      activations.forEach((t) => t.buffer.destroy());
+      workspace.buffers?.transformed.destroy();
+      workspace.buffers?.products.destroy();
+    };
+    try {
       const totalBytes = model.layers.reduce((sum, l) => sum + ('weight' in l ? (l.weight.length + l.bias.length) * 4 : 0), 0);
       let doneBytes = 0;
-      const ops: GpuOp[] = [];
       for (const [i, layer] of model.layers.entries()) {
-        ops.push(await createLayerOp(context, layer, activations[i], activations[i + 1], options));
+        ops.push(await createLayerOp(context, layer, activations[i], activations[i + 1], kernels, workspace, i));
         if ('weight' in layer) {
           doneBytes += (layer.weight.length + layer.bias.length) * 4;
           options.onUploadProgress?.(doneBytes, totalBytes);
         }
       }
       const preprocess = await PreprocessOp.create(context, model.preprocess, activations[0]);
-      return new GpuModel(context, model, shapes, activations, ops, preprocess);
-    });
+      return new GpuModel(context, model, shapes, activations, ops, preprocess, workspace);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Preprocesses a photo (placed by `geometry` when given) and runs every layer; reads back only the scores. */
   async run(photo: RgbaImage, geometry?: ResampleGeometry): Promise<ForwardResult> {
     assertRgbaImage(photo);
     const start = performance.now();
-    const placed = this.preprocess.upload(photo, geometry);
-    await this.encodeAndSubmit(true);
+    const placed = await this.encodeAndSubmit(() => this.preprocess.upload(photo, geometry), true);
     const scores = await this.readScores();
     return { scores, geometry: placed, forwardMs: performance.now() - start };
   }
@@ -78,20 +106,23 @@ export class GpuModel {
     if (input.length !== elementCount(this.shapes[0])) {
       throw new Error(`input tensor has ${input.length} values, the model needs ${elementCount(this.shapes[0])}`);
     }
-    this.context.device.queue.writeBuffer(this.activations[0].buffer, 0, chwToPaddedHwc(input, this.shapes[0]));
-    await this.encodeAndSubmit(false);
+    const tensor = chwToPaddedHwc(input, this.shapes[0]);
+    await this.encodeAndSubmit(() => this.context.device.queue.writeBuffer(this.activations[0].buffer, 0, tensor), false);
     const scores = await this.readScores();
     return { scores, geometry: null, forwardMs: performance.now() - start };
   }
 
-  private encodeAndSubmit(withPreprocess: boolean): Promise<void> {
+  /** Uploads the input (`prepare`) and records and submits every layer, in one error scope. */
+  private encodeAndSubmit<T>(prepare: () => T, withPreprocess: boolean): Promise<T> {
     return gpuStep(this.context, `${this.model.name} forward pass`, () => {
+      const prepared = prepare();
       const encoder = this.context.device.createCommandEncoder({ label: 'forward' });
       const pass = encoder.beginComputePass({ label: 'forward' });
       if (withPreprocess) this.preprocess.encode(pass);
       for (const op of this.ops) op.encode(pass);
       pass.end();
       this.context.device.queue.submit([encoder.finish()]);
+      return prepared;
     });
   }
 
@@ -116,7 +147,42 @@ export class GpuModel {
     this.ops.forEach((op) => op.destroy());
     this.preprocess.destroy();
     this.activations.forEach((t) => t.buffer.destroy());
+    this.workspace.buffers?.transformed.destroy();
+    this.workspace.buffers?.products.destroy();
   }
+}
+
+/** Which conv layers run as Winograd, and the scratch they share (layers run one after another). */
+interface Workspace {
+  layers: Set<number>;
+  buffers: WinogradWorkspace | null;
+}
+
+function winogradWorkspace(context: GpuContext, layers: Layer[], activations: GpuTensor[], kernels: KernelChoices): Workspace {
+  const limit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+  const chosen = new Set<number>();
+  let transformed = 0;
+  let products = 0;
+  layers.forEach((layer, i) => {
+    if (!kernels.winograd || layer.kind !== 'conv2d' || !winogradApplies(layer)) return;
+    const bytes = winogradWorkspaceBytes(activations[i], activations[i + 1]);
+    // Winograd weights are 16/9 of the direct ones and unsplit; too big for one binding falls back to direct.
+    const weightBytes = 16 * Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4;
+    if (bytes.transformed > limit || bytes.products > limit || weightBytes > limit) return;
+    chosen.add(i);
+    transformed = Math.max(transformed, bytes.transformed);
+    products = Math.max(products, bytes.products);
+  });
+  return {
+    layers: chosen,
+    buffers:
+      chosen.size === 0
+        ? null
+        : {
+            transformed: createStorageBuffer(context, 'winograd inputs', transformed),
+            products: createStorageBuffer(context, 'winograd products', products),
+          },
+  };
 }
 
 function createLayerOp(
@@ -124,11 +190,15 @@ function createLayerOp(
   layer: Layer,
   input: GpuTensor,
   output: GpuTensor,
-  options: GpuModelOptions,
+  kernels: KernelChoices,
+  workspace: Workspace,
+  index: number,
 ): Promise<GpuOp> {
   switch (layer.kind) {
     case 'conv2d':
-      return Conv2dOp.create(context, layer, input, output, options.conv2dTile ?? defaultConv2dTile);
+      return workspace.layers.has(index)
+        ? Conv2dWinogradOp.create(context, layer, input, output, workspace.buffers!, kernels.winogradTile)
+        : Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);
     case 'maxpool':
       return createMaxPoolOp(context, layer, input, output);
     case 'globalAvgPool':

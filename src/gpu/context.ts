@@ -113,27 +113,33 @@ export function assertAlive(context: GpuContext): void {
 
 /**
  * Runs one GPU step inside validation, out-of-memory and internal error scopes, so a failure names the step that
- * failed rather than surfacing later as an unrelated error.
+ * failed rather than surfacing later as an unrelated error. The body must be synchronous: error scopes are a stack on
+ * the device, and an await inside one would let other steps push and pop in between and take each other's errors.
  */
-export async function gpuStep<T>(context: GpuContext, step: string, run: () => T | Promise<T>): Promise<T> {
+export async function gpuStep<T>(context: GpuContext, step: string, run: () => T): Promise<T> {
   assertAlive(context);
   const { device } = context;
   device.pushErrorScope('internal');
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  let result: T;
+  let result: T | undefined;
+  let thrown: unknown = null;
   try {
-    result = await run();
-  } finally {
-    const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-    const error = errors.find((e) => e !== null);
-    if (error) {
-      assertAlive(context);
-      const kind = errors[1] === error ? 'out of GPU memory' : errors[2] === error ? 'internal GPU error' : 'invalid';
-      throw new GpuError(`${step} failed (${kind}): ${error.message}`);
-    }
+    result = run();
+    if (result instanceof Promise) throw new Error(`gpuStep "${step}" was given an asynchronous body`);
+  } catch (error) {
+    thrown = error;
   }
-  return result;
+  const pops = [device.popErrorScope(), device.popErrorScope(), device.popErrorScope()];
+  const errors = await Promise.all(pops);
+  const error = errors.find((e) => e !== null);
+  if (error) {
+    assertAlive(context);
+    const kind = errors[1] === error ? 'out of GPU memory' : errors[2] === error ? 'internal GPU error' : 'invalid';
+    throw new GpuError(`${step} failed (${kind}): ${error.message}`);
+  }
+  if (thrown) throw thrown;
+  return result as T;
 }
 
 /** Fails with a message naming the limit, what is needed and the adapter, when a need exceeds what we planned for. */

@@ -1,5 +1,6 @@
 import { ResourceType, WgslReflect, type StructInfo, type VariableInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { gpuStep, requireLimit, type GpuContext } from './context.ts';
+import { assertAlive, gpuStep, requireLimit, type GpuContext } from './context.ts';
+import { GpuError } from './errors.ts';
 import { expandWgsl, type Defines } from './wgsl-template.ts';
 
 /** One shader variant: a file in `shaders/`, template defines, and pipeline-overridable constants. */
@@ -93,21 +94,31 @@ export class Kernel {
         uniformSizes.set(variable.name, Math.ceil(struct.size / 16) * 16);
       }
     }
-    return gpuStep(context, `compiling ${variant.shader}.wgsl`, async () => {
-      const { device } = context;
-      const module = device.createShaderModule({ label: variant.shader, code });
-      const layout = device.createBindGroupLayout({ label: variant.shader, entries });
-      const pipeline = await device.createComputePipelineAsync({
+    const what = `compiling ${variant.shader}.wgsl`;
+    const { device } = context;
+    const { module, layout } = await gpuStep(context, what, () => ({
+      module: device.createShaderModule({ label: variant.shader, code }),
+      layout: device.createBindGroupLayout({ label: variant.shader, entries }),
+    }));
+    const info = await module.getCompilationInfo?.();
+    const problems = (info?.messages ?? []).filter((m) => m.type === 'error');
+    if (problems.length > 0) {
+      throw new GpuError(`${what} failed: ${problems.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
+    }
+    let pipeline: GPUComputePipeline;
+    try {
+      pipeline = await device.createComputePipelineAsync({
         label,
         layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
         compute: { module, entryPoint: entry.name, constants: variant.constants },
       });
-      // Overridable workgroup sizes are named WG_X / WG_Y / WG_Z by convention; reflection reports their defaults.
-      const size = (entry.workgroupSize ?? [1, 1, 1]).map(
-        (v, i) => variant.constants?.[`WG_${'XYZ'[i]}`] ?? v,
-      ) as [number, number, number];
-      return new Kernel(context, variant.shader, pipeline, layout, bindings, uniformFields, uniformSizes, size);
-    });
+    } catch (error) {
+      assertAlive(context);
+      throw new GpuError(`${what} failed: ${(error as Error).message}`);
+    }
+    // Overridable workgroup sizes are named WG_X / WG_Y / WG_Z by convention; reflection reports their defaults.
+    const size = (entry.workgroupSize ?? [1, 1, 1]).map((v, i) => variant.constants?.[`WG_${'XYZ'[i]}`] ?? v) as [number, number, number];
+    return new Kernel(context, variant.shader, pipeline, layout, bindings, uniformFields, uniformSizes, size);
   }
 
   /** A uniform buffer for the shader's uniform variable `variable`, filled by field name; every field must be given. */

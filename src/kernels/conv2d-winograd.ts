@@ -1,5 +1,5 @@
 import { createFilledBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/context.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
 import type { GpuTensor } from '../forward/gpu-tensor.ts';
@@ -89,7 +89,9 @@ export class Conv2dWinogradOp implements GpuOp {
       Kernel.create(context, { shader: 'winograd_gemm', defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 }, constants: { WG_X: wgX, WG_Y: wgY } }),
       Kernel.create(context, { shader: 'winograd_output' }),
     ]);
-    const weights = createFilledBuffer(context, `${layer.name}.winograd`, winogradWeights(layer, paddedCols4));
+    const transformedWeights = winogradWeights(layer, paddedCols4);
+    return gpuStep(context, `uploading ${layer.name}`, () => {
+    const weights = createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights);
     const biasData = new Float32Array(outC4 * 4);
     biasData.set(layer.bias);
     const bias = createFilledBuffer(context, `${layer.name}.bias`, biasData);
@@ -114,6 +116,7 @@ export class Conv2dWinogradOp implements GpuOp {
       },
     ];
     return new Conv2dWinogradOp(steps, [weights, bias, p1, p2, p3]);
+    });
   }
 
   encode(pass: GPUComputePassEncoder): void {

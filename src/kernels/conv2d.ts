@@ -1,5 +1,5 @@
 import { createFilledBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/context.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { Conv2dLayer } from '../model/layers.ts';
 import type { GpuTensor } from '../forward/gpu-tensor.ts';
@@ -77,7 +77,7 @@ export class Conv2dOp {
       constants: { WG_X: wgX, WG_Y: wgY },
     });
     const tilesPerRow = Math.ceil(output.shape.width / tile.tileM);
-    const chunks = columnChunks.map(({ first, count }) => {
+    const chunks = await gpuStep(context, `uploading ${layer.name}`, () => columnChunks.map(({ first, count }) => {
       const paddedCols4 = Math.ceil(count / tile.tileN4) * tile.tileN4;
       const weights = createFilledBuffer(context, `${layer.name}.weight[${first}]`, conv2dGpuWeights(layer, first, count, paddedCols4));
       const biasData = new Float32Array(paddedCols4 * 4);
@@ -105,7 +105,7 @@ export class Conv2dOp {
         Math.ceil((output.shape.height * tilesPerRow) / wgY),
       ];
       return { first4: first, count4: count, paddedCols4, weights, bindGroup, buffers: [weights, bias, params], workgroups };
-    });
+    }));
     return new Conv2dOp(kernel, chunks);
   }
 

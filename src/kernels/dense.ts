@@ -1,5 +1,5 @@
 import { createFilledBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/context.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import type { DenseLayer } from '../model/layers.ts';
 import type { GpuTensor } from '../forward/gpu-tensor.ts';
 import { activationCode } from './activation-code.ts';
@@ -44,7 +44,7 @@ export class DenseOp implements GpuOp {
   ) {}
 
   static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor): Promise<DenseOp> {
-    const weights = uploadDenseWeights(context, layer);
+    const weights = await gpuStep(context, `uploading ${layer.name}`, () => uploadDenseWeights(context, layer));
     const dispatches = await Promise.all(
       weights.chunks.map((chunk) =>
         Dispatch.create(

@@ -1,4 +1,4 @@
-import type { GpuContext } from '../gpu/context.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { Kernel, type KernelVariant, type Resource } from '../gpu/kernel.ts';
 
 /** Anything that records its dispatches into a compute pass and owns GPU buffers. */
@@ -29,10 +29,12 @@ export class Dispatch implements GpuOp {
     owned: GPUBuffer[] = [],
   ): Promise<Dispatch> {
     const kernel = await Kernel.create(context, variant);
-    const paramsBuffer = kernel.uniforms(params);
-    const bindGroup = kernel.bindGroup({ ...resources, params: paramsBuffer });
-    const grid = [0, 1, 2].map((i) => Math.ceil((invocations[i] ?? 1) / kernel.workgroupSize[i])) as [number, number, number];
-    return new Dispatch(kernel, bindGroup, grid, [paramsBuffer, ...owned]);
+    return gpuStep(context, `preparing ${variant.shader}`, () => {
+      const paramsBuffer = kernel.uniforms(params);
+      const bindGroup = kernel.bindGroup({ ...resources, params: paramsBuffer });
+      const grid = [0, 1, 2].map((i) => Math.ceil((invocations[i] ?? 1) / kernel.workgroupSize[i])) as [number, number, number];
+      return new Dispatch(kernel, bindGroup, grid, [paramsBuffer, ...owned]);
+    });
   }
 
   encode(pass: GPUComputePassEncoder): void {

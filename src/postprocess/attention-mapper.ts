@@ -62,13 +62,14 @@ export class AttentionMapper {
     for (const [x, y] of points) {
       if (!(x >= 0 && y >= 0 && x < width && y < height)) throw new RangeError(`fixation (${x}, ${y}) lies outside the ${width}×${height} photo`);
     }
-    const b = this.buffersFor(pixels);
     const radius = blurRadius(sigma, width, height);
     const { device } = this.context;
     const temporary: GPUBuffer[] = [];
     const keep = (buffer: GPUBuffer) => (temporary.push(buffer), buffer);
+    let b!: Buffers;
     try {
       await gpuStep(this.context, 'computing the attention map', () => {
+        b = this.buffersFor(pixels);
         const encoder = device.createCommandEncoder({ label: 'attention map' });
         encoder.clearBuffer(b.counts, 0, pixels * 4);
         const pass = encoder.beginComputePass({ label: 'attention map' });
