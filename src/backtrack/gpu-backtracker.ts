@@ -1,5 +1,6 @@
 import { createFilledBuffer, createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
+import { timePasses } from '../gpu/pass-timer.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { GpuModel } from '../forward/gpu-model.ts';
 import { splitRows, type RowChunk } from '../kernels/split-rows.ts';
@@ -44,8 +45,9 @@ function uploadConvWeights(context: GpuContext, layers: Layer[]): Map<number, (R
   return weights;
 }
 
-/** What one layer's backtracking records into the pass. */
+/** What one layer's backtracking records into the pass: its selection, then the compaction into the layer below. */
 interface LayerStep {
+  layer: string;
   encode(pass: GPUComputePassEncoder): void;
 }
 
@@ -130,16 +132,13 @@ export class GpuBacktracker {
     }
     const start = performance.now();
     const steps = await this.stepsFor(rule);
-    const top = this.levelBuffers[model.layers.length];
-    const { queue } = this.context.device;
-    queue.writeBuffer(top.buffer, 0, Uint32Array.of(target, 0, 0, 0));
-    queue.writeBuffer(this.vectorSizes, top.index * vectorSizeWords * 4, Uint32Array.of(1, 1, 1, 1));
     await gpuStep(this.context, `backtracking from class ${target} (${rule})`, () => {
+      this.startAt(target);
       const encoder = this.context.device.createCommandEncoder({ label: 'backtrack' });
       const pass = encoder.beginComputePass({ label: 'backtrack' });
       for (const step of steps) step.encode(pass);
       pass.end();
-      queue.submit([encoder.finish()]);
+      this.context.device.queue.submit([encoder.finish()]);
     });
     const data = await readBuffers(this.context, 'reading the fixation tree', [
       { buffer: this.vectorSizes, size: this.vectors.length * vectorSizeWords * 4 },
@@ -170,6 +169,28 @@ export class GpuBacktracker {
       });
     }
     return { tree: { target, rule, levels }, backtrackMs: performance.now() - start };
+  }
+
+  /** The memory vector above the top layer: the target class alone. */
+  private startAt(target: number): void {
+    const top = this.levelBuffers[this.gpuModel.model.layers.length];
+    const { queue } = this.context.device;
+    queue.writeBuffer(top.buffer, 0, Uint32Array.of(target, 0, 0, 0));
+    queue.writeBuffer(this.vectorSizes, top.index * vectorSizeWords * 4, Uint32Array.of(1, 1, 1, 1));
+  }
+
+  /** GPU time of each layer's backtracking (selection and compaction) from `target`, on the current activations. */
+  async profileLayers(target: number, rule: Rule): ReturnType<typeof timePasses> {
+    const steps = await this.stepsFor(rule);
+    await gpuStep(this.context, 'starting a timed backtrack', () => this.startAt(target));
+    const layers = [...new Set(steps.map((s) => s.layer))];
+    return timePasses(
+      this.context,
+      layers.map((layer) => ({
+        label: layer,
+        encode: (pass: GPUComputePassEncoder) => steps.filter((s) => s.layer === layer).forEach((s) => s.encode(pass)),
+      })),
+    );
   }
 
   private async stepsFor(rule: Rule): Promise<LayerStep[]> {
@@ -206,7 +227,7 @@ export class GpuBacktracker {
     };
     const indirect = (kernel: Kernel, resources: Record<string, GPUBuffer>, params: Record<string, number>): LayerStep => {
       const bindGroup = kernel.bindGroup({ ...resources, params: this.own(kernel.uniforms(params)) });
-      return { encode: (pass) => kernel.dispatchIndirect(pass, bindGroup, this.vectorSizes, above.index * vectorSizeWords * 4) };
+      return { layer: layer.name, encode: (pass) => kernel.dispatchIndirect(pass, bindGroup, this.vectorSizes, above.index * vectorSizeWords * 4) };
     };
     const steps: LayerStep[] = [];
     const layer = model.layers[index];
@@ -272,11 +293,11 @@ export class GpuBacktracker {
         }),
       );
     }
-    steps.push(...this.compactionSteps(elementCount(inShape), below));
+    steps.push(...this.compactionSteps(elementCount(inShape), below, layer.name));
     return steps;
   }
 
-  private compactionSteps(size: number, below: MemoryVectorBuffer): LayerStep[] {
+  private compactionSteps(size: number, below: MemoryVectorBuffer, layer: string): LayerStep[] {
     const words = Math.ceil(size / 32);
     const blocks = Math.ceil(words / wordsPerBlock);
     const { count, scatter } = this.kernels;
@@ -294,8 +315,8 @@ export class GpuBacktracker {
       params: this.own(scatter.uniforms({ words, blocks, vectorBelow: below.index })),
     });
     return [
-      { encode: (pass) => count.dispatch(pass, countGroup, blocks) },
-      { encode: (pass) => scatter.dispatch(pass, scatterGroup, blocks) },
+      { layer, encode: (pass) => count.dispatch(pass, countGroup, blocks) },
+      { layer, encode: (pass) => scatter.dispatch(pass, scatterGroup, blocks) },
     ];
   }
 

@@ -1,5 +1,6 @@
 import { createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
+import { timePasses } from '../gpu/pass-timer.ts';
 import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
 import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
 import { DenseOp } from '../kernels/dense.ts';
@@ -130,6 +131,17 @@ export class GpuModel {
     const last = this.activations[this.activations.length - 1];
     const [data] = await readBuffers(this.context, 'reading scores', [{ buffer: last.buffer, size: last.shape.channels * 4 }]);
     return new Float32Array(data);
+  }
+
+  /**
+   * GPU time of each layer on the input tensor currently in the model (run or runTensor first): the benchmark's
+   * per-layer numbers.
+   */
+  profileLayers(): ReturnType<typeof timePasses> {
+    return timePasses(
+      this.context,
+      this.ops.map((op, i) => ({ label: this.model.layers[i].name, encode: (pass: GPUComputePassEncoder) => op.encode(pass) })),
+    );
   }
 
   /** Activations in canonical CHW layout; all of them when no indices are given. */

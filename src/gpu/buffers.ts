@@ -2,14 +2,33 @@ import { assertAlive, gpuStep, type GpuContext } from './context.ts';
 
 export const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
+/**
+ * Every GPU buffer of the project is made here, so the bytes alive (and their peak, which the benchmark reports) are
+ * counted: destroying the buffer gives its bytes back.
+ */
+export function allocateBuffer(context: GpuContext, descriptor: GPUBufferDescriptor): GPUBuffer {
+  const buffer = context.device.createBuffer(descriptor);
+  const { memory } = context;
+  memory.live += buffer.size;
+  memory.peak = Math.max(memory.peak, memory.live);
+  const destroy = buffer.destroy.bind(buffer);
+  let destroyed = false;
+  buffer.destroy = () => {
+    if (!destroyed) memory.live -= buffer.size;
+    destroyed = true;
+    destroy();
+  };
+  return buffer;
+}
+
 /** A storage buffer of `byteLength` bytes (rounded up to 4), zero-filled. */
 export function createStorageBuffer(context: GpuContext, label: string, byteLength: number, usage = STORAGE()): GPUBuffer {
-  return context.device.createBuffer({ label, size: Math.max(16, Math.ceil(byteLength / 16) * 16), usage });
+  return allocateBuffer(context, { label, size: Math.max(16, Math.ceil(byteLength / 16) * 16), usage });
 }
 
 /** A storage buffer holding `data`, written while mapped at creation (no extra staging copy for big weights). */
 export function createFilledBuffer(context: GpuContext, label: string, data: Float32Array | Uint32Array, usage = STORAGE()): GPUBuffer {
-  const buffer = context.device.createBuffer({
+  const buffer = allocateBuffer(context, {
     label,
     size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
     usage,
@@ -33,7 +52,7 @@ export async function readBuffers(
     offsets.push(total);
     total += Math.ceil(range.size / 4) * 4;
   }
-  const staging = context.device.createBuffer({
+  const staging = allocateBuffer(context, {
     label: `${step} readback`,
     size: Math.max(16, total),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,

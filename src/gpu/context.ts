@@ -30,6 +30,8 @@ export interface GpuContext {
   lost: DeviceLostError | null;
   /** Compiled pipelines by key, so each shader variant compiles once per context. */
   pipelineCache: Map<string, Promise<unknown>>;
+  /** Bytes of GPU buffers alive now and at most, counted by allocateBuffer (buffers.ts). */
+  memory: { live: number; peak: number };
 }
 
 export interface GpuContextOptions {
@@ -97,6 +99,7 @@ export async function createGpuContext(gpu: GPU | undefined, options: GpuContext
     hasTimestampQuery,
     lost: null,
     pipelineCache: new Map(),
+    memory: { live: 0, peak: 0 },
   };
   void device.lost.then((info) => {
     context.lost = new DeviceLostError(info.reason ?? 'unknown', info.message);

@@ -1,4 +1,5 @@
 import { ResourceType, WgslReflect, type StructInfo, type VariableInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { allocateBuffer } from './buffers.ts';
 import { assertAlive, gpuStep, requireLimit, type GpuContext } from './context.ts';
 import { GpuError } from './errors.ts';
 import { expandWgsl, type Defines } from './wgsl-template.ts';
@@ -137,7 +138,7 @@ export class Kernel {
     for (const name of Object.keys(values)) {
       if (!fields.has(name)) throw new Error(`${this.label}.wgsl: uniform ${variable} has no field ${name}`);
     }
-    const buffer = this.context.device.createBuffer({
+    const buffer = allocateBuffer(this.context, {
       label: `${this.label}.${variable}`,
       size: data.byteLength,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
