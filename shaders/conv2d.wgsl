@@ -3,13 +3,12 @@
 // output columns of this chunk padded to a multiple of TILE_N4 vec4s, so weight reads need no bounds check.
 // One invocation computes a register tile of TILE_M consecutive output pixels in one row × TILE_N4·4 output channels;
 // the tile loops are unrolled by the template (SwiftShader keeps nothing in registers otherwise). No workgroup memory:
-// on a CPU driver barriers cost more than they save. Workgroup: WG_X invocations across output-channel blocks (they
-// share input reads) × WG_Y across pixel tiles.
+// on a CPU driver barriers cost more than they save. Invocations are numbered flat, output-channel blocks fastest (so
+// neighbours share input reads and one pipeline serves every layer); overflow of the grid's x folds into y.
 
 const TILE_M = ${TILE_M}u;
 const TILE_N4 = ${TILE_N4}u;
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 4u;
+override WG_X: u32 = 64u;
 
 struct Params {
   inWidth: u32,
@@ -22,6 +21,8 @@ struct Params {
   stride: u32,
   padding: u32,
   tilesPerRow: u32,
+  columnBlocks: u32,
+  pixelTiles: u32,
   chunkCols4: u32,
   chunkValidCols4: u32,
   chunkOffset4: u32,
@@ -36,12 +37,14 @@ struct Params {
 
 //#include activation
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let col4 = id.x * TILE_N4;
-  let oy = id.y / params.tilesPerRow;
-  let ox0 = (id.y % params.tilesPerRow) * TILE_M;
-  if (col4 >= params.chunkValidCols4 || oy >= params.outHeight) { return; }
+@compute @workgroup_size(WG_X)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * WG_X;
+  if (index >= params.columnBlocks * params.pixelTiles) { return; }
+  let col4 = (index % params.columnBlocks) * TILE_N4;
+  let tile = index / params.columnBlocks;
+  let oy = tile / params.tilesPerRow;
+  let ox0 = (tile % params.tilesPerRow) * TILE_M;
 
   let cols4 = params.chunkCols4;
   let inC4 = params.inC4;

@@ -5,6 +5,8 @@ import { elementCount } from '../src/model/shapes.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import type { Conv2dTile } from '../src/kernels/conv2d.ts';
 import { Conv2dWinogradOp } from '../src/kernels/conv2d-winograd.ts';
+import { Conv2dPointwiseOp } from '../src/kernels/conv2d-pointwise.ts';
+import { Conv2dOp } from '../src/kernels/conv2d.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { randomInput, smallArchitectures } from './helpers/nets.ts';
@@ -20,19 +22,21 @@ afterAll(() => models.forEach((m) => m.destroy()));
 describe('GPU forward pass equals the CPU reference on seeded random nets', () => {
   for (const arch of smallArchitectures()) {
     for (const [t, tile] of tiles.entries()) {
-      for (const winograd of [false, true]) {
-      it(`${arch.name}, ${winograd ? 'Winograd GEMM' : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
+      for (const gemm of [false, true]) {
+      it(`${arch.name}, ${gemm ? 'Winograd and pointwise GEMM' : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
         const context = await testGpu();
         const model = randomModel(arch, 1000 + t);
-        const gpu = await GpuModel.create(context, model, { kernels: winograd ? { winograd, winogradTile: tile } : { winograd, conv2dTile: tile } });
+        const kernels = gemm ? { winograd: true, pointwise: true, gemmTile: tile } : { winograd: false, pointwise: false, conv2dTile: tile };
+        const gpu = await GpuModel.create(context, model, { kernels });
         models.push(gpu);
         const input = randomInput(elementCount(arch.input), 7 + t);
         await gpu.runTensor(input);
         const got = await gpu.readActivations();
         const want = forwardReference(model, input);
         want.forEach((ref, i) => expectClose(got[i], ref, 1e-4, `${arch.name} activation ${i} (${i ? model.layers[i - 1].name : 'input'})`));
-        const winogradLayers = gpu.ops.filter((op) => op instanceof Conv2dWinogradOp).length;
-        expect(winogradLayers > 0).toBe(winograd);
+        const gemmLayers = gpu.ops.filter((op) => op instanceof Conv2dWinogradOp || op instanceof Conv2dPointwiseOp).length;
+        expect(gemmLayers > 0).toBe(gemm);
+        if (!gemm) expect(gpu.ops.filter((op) => op instanceof Conv2dOp).length).toBe(model.layers.filter((l) => l.kind === 'conv2d').length);
       });
       }
     }
@@ -44,7 +48,7 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
     const input = randomInput(elementCount(arch.input), 3);
     // c3's weights are 9·72·68·4 bytes ≈ 176 KB and d1's 594·132·4 ≈ 310 KB: both must split at 64 KiB.
     const small = await testGpu({ maxStorageBufferBindingSize: 64 * 1024, maxBufferSize: 64 * 1024 });
-    const gpu = await GpuModel.create(small, model);
+    const gpu = await GpuModel.create(small, model, { kernels: { winograd: false } });
     models.push(gpu);
     await gpu.runTensor(input);
     const got = await gpu.readActivations();

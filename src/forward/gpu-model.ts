@@ -5,6 +5,8 @@ import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
 import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
 import { DenseOp } from '../kernels/dense.ts';
 import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../kernels/conv2d-winograd.ts';
+import { Conv2dPointwiseOp, pointwiseApplies } from '../kernels/conv2d-pointwise.ts';
+import type { GemmTile } from '../kernels/gemm.ts';
 import type { GpuOp } from '../kernels/dispatch.ts';
 import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
 import { PreprocessOp } from '../kernels/preprocess.ts';
@@ -16,18 +18,21 @@ import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from 
 
 /** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
 export interface KernelChoices {
-  /** Tile of the direct convolution (every conv that is not Winograd). */
+  /** Tile of the direct convolution (convolutions that are neither Winograd nor pointwise). */
   conv2dTile: Conv2dTile;
   /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where its workspace fits the binding budget. */
   winograd: boolean;
-  /** Tile of the Winograd GEMM (tiles × output channels). */
-  winogradTile: Conv2dTile;
+  /** Run 1×1 stride-1 convolutions as a matrix product over pixels. */
+  pointwise: boolean;
+  /** Tile of the GEMM behind Winograd and pointwise convolutions. */
+  gemmTile: GemmTile;
 }
 
 export const defaultKernelChoices: KernelChoices = {
   conv2dTile: defaultConv2dTile,
   winograd: true,
-  winogradTile: { tileM: 8, tileN4: 4, threads: 64 },
+  pointwise: true,
+  gemmTile: { tileM: 8, tileN4: 4, threads: 64 },
 };
 
 export interface GpuModelOptions {
@@ -164,6 +169,12 @@ export class GpuModel {
   }
 }
 
+/** GEMM weights are not split: a layer whose weights exceed one binding runs as a (split) direct convolution. */
+function fitsOneBinding(context: GpuContext, layer: Layer & { kind: 'conv2d' }): boolean {
+  const bytes = Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4;
+  return bytes <= Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+}
+
 /** Which conv layers run as Winograd, and the scratch they share (layers run one after another). */
 interface Workspace {
   layers: Set<number>;
@@ -208,9 +219,11 @@ function createLayerOp(
 ): Promise<GpuOp> {
   switch (layer.kind) {
     case 'conv2d':
-      return workspace.layers.has(index)
-        ? Conv2dWinogradOp.create(context, layer, input, output, workspace.buffers!, kernels.winogradTile)
-        : Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);
+      if (workspace.layers.has(index)) return Conv2dWinogradOp.create(context, layer, input, output, workspace.buffers!, kernels.gemmTile);
+      if (kernels.pointwise && pointwiseApplies(layer) && fitsOneBinding(context, layer)) {
+        return Conv2dPointwiseOp.create(context, layer, input, output, kernels.gemmTile);
+      }
+      return Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);
     case 'maxpool':
       return createMaxPoolOp(context, layer, input, output);
     case 'globalAvgPool':

@@ -4,7 +4,7 @@ import { Kernel } from '../gpu/kernel.ts';
 import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
 import type { GpuTensor } from '../forward/gpu-tensor.ts';
 import { activationCode } from './activation-code.ts';
-import type { Conv2dTile } from './conv2d.ts';
+import { foldedGrid, GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
 import type { GpuOp } from './dispatch.ts';
 
 /** Transform positions of F(2×2, 3×3): a 4×4 input patch per 2×2 output tile. */
@@ -61,69 +61,59 @@ export interface WinogradWorkspace {
   products: GPUBuffer;
 }
 
-/** A 1-D count of invocations as a grid within the per-dimension limit (the kernels fold y back into the index). */
-function foldedGrid(invocations: number): [number, number] {
-  const groups = Math.ceil(invocations / 64);
-  return [Math.min(groups, 65535), Math.ceil(groups / 65535)];
-}
-
 /**
  * A 3×3 stride-1 convolution as Winograd F(2×2, 3×3): input transform, sixteen GEMMs, output transform. 2.25× fewer
  * multiply-adds than the direct convolution; the transforms are memory-bound and cheap beside them.
  */
 export class Conv2dWinogradOp implements GpuOp {
   private constructor(
-    private readonly steps: { kernel: Kernel; bindGroup: GPUBindGroup; grid: [number, number, number] }[],
+    private readonly transform: { kernel: Kernel; bindGroup: GPUBindGroup; grid: [number, number] },
+    private readonly gemm: GemmOp,
+    private readonly untransform: { kernel: Kernel; bindGroup: GPUBindGroup; grid: [number, number] },
     private readonly owned: GPUBuffer[],
   ) {}
 
-  static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, workspace: WinogradWorkspace, tile: Conv2dTile): Promise<Conv2dWinogradOp> {
+  static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, workspace: WinogradWorkspace, tile: GemmTile): Promise<Conv2dWinogradOp> {
     const { tilesX, tiles } = winogradTiles(output.shape);
     const outC4 = output.c4;
-    const paddedCols4 = Math.ceil(outC4 / tile.tileN4) * tile.tileN4;
-    const blocks = Math.ceil(outC4 / tile.tileN4);
-    const wgX = Math.min(16, 2 ** Math.ceil(Math.log2(blocks)), tile.threads);
-    const wgY = Math.max(1, tile.threads / wgX);
-    const [transform, gemm, untransform] = await Promise.all([
-      Kernel.create(context, { shader: 'winograd_input' }),
-      Kernel.create(context, { shader: 'winograd_gemm', defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 }, constants: { WG_X: wgX, WG_Y: wgY } }),
-      Kernel.create(context, { shader: 'winograd_output' }),
-    ]);
-    const transformedWeights = winogradWeights(layer, paddedCols4);
-    return gpuStep(context, `uploading ${layer.name}`, () => {
-    const weights = createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights);
+    const transformedWeights = winogradWeights(layer, paddedColumns4(outC4, tile));
     const biasData = new Float32Array(outC4 * 4);
     biasData.set(layer.bias);
-    const bias = createFilledBuffer(context, `${layer.name}.bias`, biasData);
-    const p1 = transform.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, padding: layer.padding });
-    const p2 = gemm.uniforms({ tiles, c4: input.c4, cols4: paddedCols4, validCols4: outC4 });
-    const p3 = untransform.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, activation: activationCode(layer.activation) });
-    const steps = [
-      {
-        kernel: transform,
-        bindGroup: transform.bindGroup({ input: input.buffer, transformed: workspace.transformed, params: p1 }),
-        grid: [...foldedGrid(tiles * input.c4), 1] as [number, number, number],
-      },
-      {
-        kernel: gemm,
-        bindGroup: gemm.bindGroup({ transformed: workspace.transformed, weights, products: workspace.products, params: p2 }),
-        grid: [Math.ceil(blocks / wgX), Math.ceil(Math.ceil(tiles / tile.tileM) / wgY), winogradPositions] as [number, number, number],
-      },
-      {
-        kernel: untransform,
-        bindGroup: untransform.bindGroup({ products: workspace.products, bias, output: output.buffer, params: p3 }),
-        grid: [...foldedGrid(tiles * outC4), 1] as [number, number, number],
-      },
-    ];
-    return new Conv2dWinogradOp(steps, [weights, bias, p1, p2, p3]);
-    });
+    const [forward, backward] = await Promise.all([
+      Kernel.create(context, { shader: 'winograd_input' }),
+      Kernel.create(context, { shader: 'winograd_output' }),
+    ]);
+    const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
+      createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),
+      createFilledBuffer(context, `${layer.name}.bias`, biasData),
+      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, padding: layer.padding }),
+      backward.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, activation: activationCode(layer.activation) }),
+    ]);
+    const gemm = await GemmOp.create(
+      context,
+      { label: layer.name, a: workspace.transformed, b: weights, c: workspace.products, batches: winogradPositions, rows: tiles, k4: input.c4, validCols4: outC4 },
+      tile,
+    );
+    const [transformGroup, untransformGroup] = await gpuStep(context, `preparing ${layer.name}`, () => [
+      forward.bindGroup({ input: input.buffer, transformed: workspace.transformed, params: p1 }),
+      backward.bindGroup({ products: workspace.products, bias, output: output.buffer, params: p3 }),
+    ]);
+    return new Conv2dWinogradOp(
+      { kernel: forward, bindGroup: transformGroup, grid: foldedGrid(tiles * input.c4, 64) },
+      gemm,
+      { kernel: backward, bindGroup: untransformGroup, grid: foldedGrid(tiles * outC4, 64) },
+      [weights, bias, p1, p3],
+    );
   }
 
   encode(pass: GPUComputePassEncoder): void {
-    for (const step of this.steps) step.kernel.dispatch(pass, step.bindGroup, ...step.grid);
+    this.transform.kernel.dispatch(pass, this.transform.bindGroup, ...this.transform.grid);
+    this.gemm.encode(pass);
+    this.untransform.kernel.dispatch(pass, this.untransform.bindGroup, ...this.untransform.grid);
   }
 
   destroy(): void {
+    this.gemm.destroy();
     this.owned.forEach((b) => b.destroy());
   }
 }

@@ -5,6 +5,7 @@ import type { Conv2dLayer } from '../model/layers.ts';
 import type { GpuTensor } from '../forward/gpu-tensor.ts';
 import { activationCode } from './activation-code.ts';
 import { splitRows } from './split-rows.ts';
+import { foldedGrid } from './gemm.ts';
 
 /** Register tile of one conv2d invocation and its workgroup's thread count: what the benchmark tunes per adapter. */
 export interface Conv2dTile {
@@ -68,17 +69,16 @@ export class Conv2dOp {
     const rowBytes = layer.kernel * layer.kernel * input.c4 * 4 * 16;
     // Chunks split output-channel columns; each holds a whole number of register tiles.
     const columnChunks = splitRows(context, `${layer.name} weights`, outC4, rowBytes, tile.tileN4);
-    const blocks = Math.ceil(Math.min(outC4, columnChunks[0].count) / tile.tileN4);
-    const wgX = Math.min(16, 2 ** Math.ceil(Math.log2(blocks)), tile.threads);
-    const wgY = Math.max(1, tile.threads / wgX);
     const kernel = await Kernel.create(context, {
       shader: 'conv2d',
       defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 },
-      constants: { WG_X: wgX, WG_Y: wgY },
+      constants: { WG_X: tile.threads },
     });
     const tilesPerRow = Math.ceil(output.shape.width / tile.tileM);
+    const pixelTiles = tilesPerRow * output.shape.height;
     const chunks = await gpuStep(context, `uploading ${layer.name}`, () => columnChunks.map(({ first, count }) => {
       const paddedCols4 = Math.ceil(count / tile.tileN4) * tile.tileN4;
+      const columnBlocks = paddedCols4 / tile.tileN4;
       const weights = createFilledBuffer(context, `${layer.name}.weight[${first}]`, conv2dGpuWeights(layer, first, count, paddedCols4));
       const biasData = new Float32Array(paddedCols4 * 4);
       for (let i = 0; i < count * 4 && first * 4 + i < layer.outChannels; i++) biasData[i] = layer.bias[first * 4 + i];
@@ -94,16 +94,15 @@ export class Conv2dOp {
         stride: layer.stride,
         padding: layer.padding,
         tilesPerRow,
+        columnBlocks,
+        pixelTiles,
         chunkCols4: paddedCols4,
         chunkValidCols4: count,
         chunkOffset4: first,
         activation: activationCode(layer.activation),
       });
       const bindGroup = kernel.bindGroup({ input: input.buffer, weights, bias, output: output.buffer, params });
-      const workgroups: [number, number] = [
-        Math.ceil(Math.ceil(count / tile.tileN4) / wgX),
-        Math.ceil((output.shape.height * tilesPerRow) / wgY),
-      ];
+      const workgroups = foldedGrid(columnBlocks * pixelTiles, tile.threads);
       return { first4: first, count4: count, paddedCols4, weights, bindGroup, buffers: [weights, bias, params], workgroups };
     }));
     return new Conv2dOp(kernel, chunks);

@@ -1,0 +1,64 @@
+import { createFilledBuffer } from '../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../gpu/context.ts';
+import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
+import type { GpuTensor } from '../forward/gpu-tensor.ts';
+import type { GpuOp } from './dispatch.ts';
+import { GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
+
+/** A 1×1 stride-1 convolution without padding is a matrix product over pixels: the activation is already A. */
+export function pointwiseApplies(layer: Conv2dSpec): boolean {
+  return layer.kernel === 1 && layer.stride === 1 && layer.padding === 0;
+}
+
+/** B = Wᵀ: [inChannel padded to 4][outChannel, columns padded to paddedCols4·4]. */
+export function pointwiseWeights(layer: Conv2dLayer, paddedCols4: number): Float32Array {
+  const width = paddedCols4 * 4;
+  const out = new Float32Array(Math.ceil(layer.inChannels / 4) * 4 * width);
+  for (let oc = 0; oc < layer.outChannels; oc++) {
+    for (let ic = 0; ic < layer.inChannels; ic++) out[ic * width + oc] = layer.weight[oc * layer.inChannels + ic];
+  }
+  return out;
+}
+
+export class Conv2dPointwiseOp implements GpuOp {
+  private constructor(
+    private readonly gemm: GemmOp,
+    private readonly owned: GPUBuffer[],
+  ) {}
+
+  static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, tile: GemmTile): Promise<Conv2dPointwiseOp> {
+    const paddedCols4 = paddedColumns4(output.c4, tile);
+    const weightData = pointwiseWeights(layer, paddedCols4);
+    const biasData = new Float32Array(output.c4 * 4);
+    biasData.set(layer.bias);
+    const [weights, bias] = await gpuStep(context, `uploading ${layer.name}`, () => [
+      createFilledBuffer(context, `${layer.name}.weight`, weightData),
+      createFilledBuffer(context, `${layer.name}.bias`, biasData),
+    ]);
+    const gemm = await GemmOp.create(
+      context,
+      {
+        label: layer.name,
+        a: input.buffer,
+        b: weights,
+        c: output.buffer,
+        batches: 1,
+        rows: input.shape.width * input.shape.height,
+        k4: input.c4,
+        validCols4: output.c4,
+        epilogue: { bias, activation: layer.activation },
+      },
+      tile,
+    );
+    return new Conv2dPointwiseOp(gemm, [weights, bias]);
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    this.gemm.encode(pass);
+  }
+
+  destroy(): void {
+    this.gemm.destroy();
+    this.owned.forEach((b) => b.destroy());
+  }
+}
