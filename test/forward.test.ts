@@ -7,6 +7,7 @@ import type { Conv2dTile } from '../src/kernels/conv2d.ts';
 import { Conv2dWinogradOp } from '../src/kernels/conv2d-winograd.ts';
 import { Conv2dPointwiseOp } from '../src/kernels/conv2d-pointwise.ts';
 import { Conv2dOp } from '../src/kernels/conv2d.ts';
+import { workgroupGemmTile } from '../src/kernels/gemm.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { randomInput, smallArchitectures } from './helpers/nets.ts';
@@ -40,6 +41,18 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
       });
       }
     }
+  }
+
+  for (const arch of smallArchitectures()) {
+    it(`${arch.name}, the GPU variants: workgroup-memory GEMM and workgroup-per-row dense`, async () => {
+      const model = randomModel(arch, 31);
+      const gpu = await GpuModel.create(await testGpu(), model, { kernels: { gemmTile: workgroupGemmTile, dense: 'workgroup' } });
+      models.push(gpu);
+      const input = randomInput(elementCount(arch.input), 5);
+      await gpu.runTensor(input);
+      const got = await gpu.readActivations();
+      forwardReference(model, input).forEach((ref, i) => expectClose(got[i], ref, 1e-4, `${arch.name} activation ${i}`));
+    });
   }
 
   it('splits weights over several bindings when the limits are small, with the same result', async () => {

@@ -3,7 +3,7 @@ import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
 import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
-import { DenseOp } from '../kernels/dense.ts';
+import { DenseOp, type DenseKernel } from '../kernels/dense.ts';
 import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../kernels/conv2d-winograd.ts';
 import { Conv2dPointwiseOp, pointwiseApplies } from '../kernels/conv2d-pointwise.ts';
 import type { GemmTile } from '../kernels/gemm.ts';
@@ -26,6 +26,7 @@ export interface KernelChoices {
   pointwise: boolean;
   /** Tile of the GEMM behind Winograd and pointwise convolutions. */
   gemmTile: GemmTile;
+  dense: DenseKernel;
 }
 
 export const defaultKernelChoices: KernelChoices = {
@@ -33,6 +34,7 @@ export const defaultKernelChoices: KernelChoices = {
   winograd: true,
   pointwise: true,
   gemmTile: { tileM: 8, tileN4: 4, threads: 64 },
+  dense: 'invocation',
 };
 
 export interface GpuModelOptions {
@@ -231,7 +233,7 @@ function createLayerOp(
     case 'flatten':
       return createFlattenOp(context, input, output);
     case 'dense':
-      return DenseOp.create(context, layer, input, output);
+      return DenseOp.create(context, layer, input, output, kernels.dense);
     case 'softmax':
       return createSoftmaxOp(context, input, output);
   }

@@ -36,6 +36,12 @@ export function uploadDenseWeights(context: GpuContext, layer: DenseLayer): Dens
   };
 }
 
+/**
+ * `invocation`: one invocation per output feature walks its row (dense.wgsl) — best on CPU drivers; `workgroup`: 64
+ * invocations per feature with coalesced loads and a reduction (dense_workgroup.wgsl) — for GPUs.
+ */
+export type DenseKernel = 'invocation' | 'workgroup';
+
 /** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
 export class DenseOp implements GpuOp {
   private constructor(
@@ -43,16 +49,17 @@ export class DenseOp implements GpuOp {
     private readonly dispatches: Dispatch[],
   ) {}
 
-  static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor): Promise<DenseOp> {
+  static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor, kernel: DenseKernel = 'invocation'): Promise<DenseOp> {
     const weights = await gpuStep(context, `uploading ${layer.name}`, () => uploadDenseWeights(context, layer));
     const dispatches = await Promise.all(
       weights.chunks.map((chunk) =>
         Dispatch.create(
           context,
-          { shader: 'dense' },
+          { shader: kernel === 'workgroup' ? 'dense_workgroup' : 'dense' },
           { inC4: input.c4, rows: chunk.count, rowOffset: chunk.first, activation: activationCode(layer.activation) },
           { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
-          [chunk.count],
+          // A workgroup per row: the grid counts workgroups of 64.
+          [kernel === 'workgroup' ? chunk.count * 64 : chunk.count],
         ),
       ),
     );

@@ -4,12 +4,17 @@ import type { Activation } from '../model/layers.ts';
 import { activationCode } from './activation-code.ts';
 import type { GpuOp } from './dispatch.ts';
 
-/** Register tile of one GEMM invocation (rows × vec4 columns) and invocations per workgroup. */
-export interface GemmTile {
-  tileM: number;
-  tileN4: number;
-  threads: number;
-}
+/**
+ * How the GEMM is tiled. `registers` (gemm.wgsl): each invocation keeps tileM rows × tileN4 vec4 columns in registers,
+ * `threads` invocations a workgroup, no workgroup memory — fastest on CPU drivers. `workgroup` (gemm_tiled.wgsl): a
+ * workgroup computes a 64 × 16-vec4 block through workgroup memory — for GPUs; its sizes are fixed (tileM 64, tileN4 16,
+ * threads 256) and stated here so weights are padded to whole blocks.
+ */
+export type GemmTile =
+  | { kind?: 'registers'; tileM: number; tileN4: number; threads: number }
+  | { kind: 'workgroup'; tileM: 64; tileN4: 16; threads: 256 };
+
+export const workgroupGemmTile: GemmTile = { kind: 'workgroup', tileM: 64, tileN4: 16, threads: 256 };
 
 /** Columns of B, in vec4s, padded so every register tile reads whole columns. */
 export function paddedColumns4(cols4: number, tile: GemmTile): number {
@@ -46,11 +51,13 @@ export class GemmOp implements GpuOp {
   ) {}
 
   static async create(context: GpuContext, problem: GemmProblem, tile: GemmTile): Promise<GemmOp> {
-    const kernel = await Kernel.create(context, {
-      shader: 'gemm',
-      defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 },
-      constants: { WG_X: tile.threads },
-    });
+    const tiled = tile.kind === 'workgroup';
+    const kernel = await Kernel.create(
+      context,
+      tiled
+        ? { shader: 'gemm_tiled' }
+        : { shader: 'gemm', defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 }, constants: { WG_X: tile.threads } },
+    );
     const columnBlocks = Math.ceil(problem.validCols4 / tile.tileN4);
     const rowBlocks = Math.ceil(problem.rows / tile.tileM);
     return gpuStep(context, `preparing ${problem.label}`, () => {
@@ -67,7 +74,10 @@ export class GemmOp implements GpuOp {
       // Without an epilogue the bias is never read; any buffer satisfies the binding.
       const bias = problem.epilogue?.bias ?? problem.b;
       const bindGroup = kernel.bindGroup({ a: problem.a, b: problem.b, bias, c: problem.c, params });
-      return new GemmOp(kernel, bindGroup, [...foldedGrid(columnBlocks * rowBlocks, tile.threads), problem.batches], params);
+      const grid: [number, number, number] = tiled
+        ? [columnBlocks, rowBlocks, problem.batches]
+        : [...foldedGrid(columnBlocks * rowBlocks, tile.threads), problem.batches];
+      return new GemmOp(kernel, bindGroup, grid, params);
     });
   }
 
