@@ -1,3 +1,4 @@
+import type { Explainer } from '../explain.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
@@ -6,14 +7,12 @@ import { wnidsFromText } from '../datasets/imagenet-val.ts';
 import { evaluateLocalization } from '../eval/localization-eval.ts';
 import { localizationTable, parametersTable, saliencyTable } from '../eval/report.ts';
 import { evaluateSaliency, type SaliencyEvalOptions } from '../eval/saliency-eval.ts';
-import { Explainer } from '../explain.ts';
-import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { jsonText } from '../json-text.ts';
 import type { Model } from '../model/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { progressReporter } from './progress.ts';
-import { loadModelFromOptions, type ModelOptions } from './session.ts';
+import { openExplainer, type ModelOptions } from './session.ts';
 
 export interface EvalOptions extends ModelOptions {
   rule: Rule;
@@ -24,9 +23,7 @@ export interface EvalOptions extends ModelOptions {
 }
 
 async function withExplainer<T>(options: EvalOptions, run: (explainer: Explainer, mapper: AttentionMapper, model: Model, adapter: string) => Promise<T>): Promise<T> {
-  const model = await loadModelFromOptions(options);
-  const context = await createNodeGpuContext();
-  const explainer = await Explainer.create(context, model);
+  const { model, context, explainer } = await openExplainer(options);
   const mapper = await AttentionMapper.create(context);
   try {
     return await run(explainer, mapper, model, context.adapter.name);

@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rule } from '../backtrack/rules.ts';
-import { Explainer } from '../explain.ts';
-import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { jsonText } from '../json-text.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
@@ -11,7 +9,7 @@ import type { MapSettings } from '../postprocess/settings.ts';
 import { colormapTable, type ColormapName } from '../render/colormap.ts';
 import { expandInputs, outputNames, takeShard, type Shard } from './inputs.ts';
 import { outputFiles, writeExplanationOutputs } from './explain-outputs.ts';
-import { loadModelFromOptions, type ModelOptions } from './session.ts';
+import { openExplainer, type ModelOptions } from './session.ts';
 import { progressReporter } from './progress.ts';
 
 export interface BatchOptions extends ModelOptions {
@@ -42,9 +40,7 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
   const names = outputNames(all);
   const mine = takeShard(all.map((file, i) => ({ file, base: names[i] })), options.shard);
   await mkdir(options.out, { recursive: true });
-  const model = await loadModelFromOptions(options);
-  const context = await createNodeGpuContext();
-  const explainer = await Explainer.create(context, model);
+  const { model, context, explainer } = await openExplainer(options);
   const mapper = await AttentionMapper.create(context);
   const colormap = colormapTable(options.colormap);
   const summary: BatchSummary = { total: mine.length, done: [], skipped: [], failed: [] };

@@ -4,8 +4,7 @@ import type { Rule } from '../backtrack/rules.ts';
 import { Explainer, explanationJson, type Explanation } from '../explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
-import { createNodeGpuContext } from '../gpu/device-node.ts';
-import { loadModelFromOptions, type ModelOptions } from './session.ts';
+import { openExplainer, type ModelOptions } from './session.ts';
 
 export interface ExplainCommandOptions extends ModelOptions {
   rule: Rule;
@@ -31,9 +30,7 @@ function printExplanation(e: Explanation): void {
 }
 
 export async function explainCommand(image: string, options: ExplainCommandOptions): Promise<void> {
-  const model = await loadModelFromOptions(options);
-  const context = await createNodeGpuContext();
-  const explainer = await Explainer.create(context, model);
+  const { model, context, explainer } = await openExplainer(options);
   try {
     const photo = await decodeImageFile(image);
     const explanations = await explainer.explainAll(photo, { rule: options.rule, target: options.class, topK: options.topK });

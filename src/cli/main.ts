@@ -6,6 +6,7 @@ import { rules } from '../backtrack/rules.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import { colormaps } from '../render/colormap.ts';
 import { explainBatch } from './explain-batch.ts';
+import { tuneCommand } from './tune-command.ts';
 import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
 import { reportError } from './report-error.ts';
@@ -121,6 +122,12 @@ mapOptions(modelOptions(evaluation.command('localization').description('weakly s
   .option('--limit <n>', 'only the first n photos', positiveInt)
   .option('--json <file>', 'write every photo\'s boxes and IoUs as JSON')
   .action((options) => evalLocalizationCommand({ ...options, settings: mapSettingsFrom(options), multiCrop: Boolean(options.multiCrop) }));
+
+program
+  .command('tune')
+  .description('measure the kernel variants on this GPU and keep the fastest for later runs')
+  .option('--runs <n>', 'timed runs per candidate', positiveInt, 3)
+  .action((options) => tuneCommand(options));
 
 addWeightsCommands(program);
 

@@ -1,4 +1,7 @@
+import { Explainer } from '../explain.ts';
+import { kernelChoicesFor } from '../forward/autotune.ts';
 import { GpuModel } from '../forward/gpu-model.ts';
+import { nodeKernelChoiceStore } from '../forward/kernel-choice-store-node.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
@@ -30,8 +33,16 @@ export async function openSession(options: ModelOptions): Promise<Session> {
   const model = await loadModelFromOptions(options);
   const loaded = performance.now();
   const context = await createNodeGpuContext();
-  const gpuModel = await GpuModel.create(context, model);
+  const gpuModel = await GpuModel.create(context, model, { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()) });
   return { context, model, gpuModel, loadMs: loaded - start, uploadMs: performance.now() - loaded };
+}
+
+/** The model, the GPU and an Explainer with this adapter's kernel choices (tuned ones when `fixations tune` ran). */
+export async function openExplainer(options: ModelOptions): Promise<{ model: Model; context: GpuContext; explainer: Explainer }> {
+  const model = await loadModelFromOptions(options);
+  const context = await createNodeGpuContext();
+  const explainer = await Explainer.create(context, model, { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()) });
+  return { model, context, explainer };
 }
 
 export function closeSession(session: Session): void {

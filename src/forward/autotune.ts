@@ -1,0 +1,126 @@
+/**
+ * Kernel choices per adapter. CPU drivers (SwiftShader, llvmpipe) get register-tiled kernels without workgroup memory;
+ * GPUs get the workgroup-memory variants. `autotune` measures the candidates on problems shaped like VGG's layers and
+ * keeps the fastest; a store caches the result per adapter so the measurement is paid once.
+ */
+import { createStorageBuffer } from '../gpu/buffers.ts';
+import type { AdapterSummary, GpuContext } from '../gpu/context.ts';
+import { timePasses } from '../gpu/pass-timer.ts';
+import { DenseOp, type DenseKernel } from '../kernels/dense.ts';
+import { GemmOp, workgroupGemmTile, type GemmTile } from '../kernels/gemm.ts';
+import type { DenseLayer } from '../model/layers.ts';
+import { defaultKernelChoices, type KernelChoices } from './gpu-model.ts';
+
+export function isCpuAdapter(adapter: AdapterSummary): boolean {
+  return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(adapter.name);
+}
+
+export function adapterDefaults(adapter: AdapterSummary): KernelChoices {
+  return isCpuAdapter(adapter) ? defaultKernelChoices : { ...defaultKernelChoices, gemmTile: workgroupGemmTile, dense: 'workgroup' };
+}
+
+export const gemmCandidates: GemmTile[] = [
+  { tileM: 8, tileN4: 4, threads: 64 },
+  { tileM: 4, tileN4: 4, threads: 64 },
+  { tileM: 8, tileN4: 2, threads: 64 },
+  { tileM: 4, tileN4: 8, threads: 64 },
+  { tileM: 16, tileN4: 2, threads: 64 },
+  workgroupGemmTile,
+];
+export const denseCandidates: DenseKernel[] = ['invocation', 'workgroup'];
+
+export interface Measurement {
+  kernel: string;
+  candidate: string;
+  ms: number;
+}
+
+export interface TuningResult {
+  adapter: string;
+  date: string;
+  choices: KernelChoices;
+  measurements: Measurement[];
+}
+
+export function describeTile(tile: GemmTile): string {
+  return tile.kind === 'workgroup' ? 'workgroup 64×64/256' : `registers ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function timeOp(context: GpuContext, label: string, op: { encode(pass: GPUComputePassEncoder): void }, runs: number): Promise<number> {
+  await timePasses(context, [{ label, encode: (pass) => op.encode(pass) }]);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timePasses(context, [{ label, encode: (pass) => op.encode(pass) }])).ms[0]);
+  return median(times);
+}
+
+/**
+ * Measures every candidate on a Winograd GEMM shaped like VGG's conv4 (16 × 784 tiles × 256 → 256 channels) and a dense
+ * layer of 4096 × 4096, and returns the fastest of each.
+ */
+export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: Measurement) => void): Promise<TuningResult> {
+  const measurements: Measurement[] = [];
+  const record = (m: Measurement) => (measurements.push(m), onProgress?.(m));
+  const gemm = { batches: 16, rows: 784, k4: 64, validCols4: 64 };
+  const a = createStorageBuffer(context, 'tuning A', gemm.batches * gemm.rows * gemm.k4 * 16);
+  const b = createStorageBuffer(context, 'tuning B', gemm.batches * gemm.k4 * 4 * 64 * 16);
+  const c = createStorageBuffer(context, 'tuning C', gemm.batches * gemm.rows * gemm.validCols4 * 16);
+  let bestGemm = { tile: gemmCandidates[0], ms: Infinity };
+  try {
+    for (const tile of gemmCandidates) {
+      const op = await GemmOp.create(context, { label: 'tuning', a, b, c, ...gemm }, tile);
+      const ms = await timeOp(context, 'gemm', op, runs);
+      op.destroy();
+      record({ kernel: 'gemm', candidate: describeTile(tile), ms });
+      if (ms < bestGemm.ms) bestGemm = { tile, ms };
+    }
+  } finally {
+    [a, b, c].forEach((buffer) => buffer.destroy());
+  }
+  const n = 4096;
+  const layer: DenseLayer = {
+    kind: 'dense',
+    name: 'tuning',
+    inFeatures: n,
+    outFeatures: n,
+    activation: 'relu',
+    weight: new Float32Array(n * n),
+    bias: new Float32Array(n),
+  };
+  const vector = () => ({ label: 'tuning', shape: { channels: n, height: 1, width: 1 }, c4: n / 4, buffer: createStorageBuffer(context, 'tuning vector', n * 4) });
+  const [input, output] = [vector(), vector()];
+  let bestDense = { kernel: denseCandidates[0], ms: Infinity };
+  try {
+    for (const kernel of denseCandidates) {
+      const op = await DenseOp.create(context, layer, input, output, kernel);
+      const ms = await timeOp(context, 'dense', op, runs);
+      op.destroy();
+      record({ kernel: 'dense', candidate: kernel, ms });
+      if (ms < bestDense.ms) bestDense = { kernel, ms };
+    }
+  } finally {
+    input.buffer.destroy();
+    output.buffer.destroy();
+  }
+  return {
+    adapter: context.adapter.name,
+    date: new Date().toISOString(),
+    choices: { ...adapterDefaults(context.adapter), gemmTile: bestGemm.tile, dense: bestDense.kernel },
+    measurements,
+  };
+}
+
+/** Where tuning results live: a file in Node, localStorage in the browser. */
+export interface KernelChoiceStore {
+  load(adapter: string): TuningResult | null;
+  save(result: TuningResult): void;
+}
+
+/** The cached choices for this adapter, else its class's defaults (tuning is never started implicitly). */
+export function kernelChoicesFor(context: GpuContext, store: KernelChoiceStore | null): KernelChoices {
+  return store?.load(context.adapter.name)?.choices ?? adapterDefaults(context.adapter);
+}
