@@ -3,15 +3,15 @@
 // 2. the strongest channel (ties: lowest channel);
 // 3. `hysm`: the strongest single product w·a inside that channel's window (ties: lowest position);
 //    `official`: the window centre S·y − P + (K − 1)/2, clamped into the input.
-// Reads the weights in their canonical layout [outChannel][inChannel][ky][kx] (a node's weights are contiguous; big
-// layers come in chunks of output channels, one dispatch each) and the channels-last activations. 64 invocations per
-// workgroup, no workgroup memory.
+// Weights are [outChannel][ky][kx][inChannel padded to 4] (big layers in chunks of output channels, one dispatch each)
+// and activations channels-last, so step 1 reads both as vec4s of input channels: four channel sums at once, each
+// summed over the window in the same order as one at a time would. 64 invocations per workgroup.
 
 struct Params {
   inWidth: u32,
   inHeight: u32,
   inChannels: u32,
-  inPixelStride: u32,
+  inC4: u32,
   outWidth: u32,
   outHeight: u32,
   kernel: u32,
@@ -25,17 +25,27 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
 @group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
-@group(0) @binding(2) var<storage, read> activations: array<f32>;
-@group(0) @binding(3) var<storage, read> weights: array<f32>;
+// Both read as vec4s of input channels: pixel strides and weight rows are multiples of 4.
+@group(0) @binding(2) var<storage, read> activations: array<vec4f>;
+@group(0) @binding(3) var<storage, read> weights: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> selected: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> selections: array<Selection>;
 @group(0) @binding(6) var<uniform> params: Params;
 
 //#include memory_vector
 
+/** Index (in vec4s) of the four input channels from c4·4 of weight row `row` at (ky, kx), and of a pixel's. */
+fn weightAt(row: u32, ky: u32, kx: u32, c4: u32) -> u32 {
+  return ((row * params.kernel + ky) * params.kernel + kx) * params.inC4 + c4;
+}
+
+fn pixelAt(iy: u32, ix: u32, c4: u32) -> u32 {
+  return (iy * params.inWidth + ix) * params.inC4 + c4;
+}
+
 fn product(row: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32 {
-  let w = weights[((row * params.inChannels + channel) * params.kernel + ky) * params.kernel + kx];
-  return w * activations[(iy * params.inWidth + ix) * params.inPixelStride + channel];
+  let c4 = channel / 4u;
+  return weights[weightAt(row, ky, kx, c4)][channel % 4u] * activations[pixelAt(iy, ix, c4)][channel % 4u];
 }
 
 @compute @workgroup_size(64)
@@ -59,16 +69,19 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 
   var bestChannel = 0u;
   var bestSum = 0.0;
-  for (var channel = 0u; channel < params.inChannels; channel++) {
-    var sum = 0.0;
+  for (var c4 = 0u; c4 * 4u < params.inChannels; c4++) {
+    var sums = vec4f(0.0);
     for (var ky = kyFirst; ky < kyEnd; ky++) {
       for (var kx = kxFirst; kx < kxEnd; kx++) {
-        sum += product(row, channel, ky, kx, u32(y0 + i32(ky)), u32(x0 + i32(kx)));
+        sums += weights[weightAt(row, ky, kx, c4)] * activations[pixelAt(u32(y0 + i32(ky)), u32(x0 + i32(kx)), c4)];
       }
     }
-    if (channel == 0u || sum > bestSum) {
-      bestSum = sum;
-      bestChannel = channel;
+    for (var lane = 0u; lane < 4u; lane++) {
+      let channel = c4 * 4u + lane;
+      if (channel < params.inChannels && (channel == 0u || sums[lane] > bestSum)) {
+        bestSum = sums[lane];
+        bestChannel = channel;
+      }
     }
   }
 

@@ -14,8 +14,9 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
 @group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
-@group(0) @binding(2) var<storage, read> activations: array<f32>;
-@group(0) @binding(3) var<storage, read> weights: array<f32>;
+// Both read as vec4s: rows and the input vector are zero-padded to a multiple of 4.
+@group(0) @binding(2) var<storage, read> activations: array<vec4f>;
+@group(0) @binding(3) var<storage, read> weights: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> selected: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> selections: array<Selection>;
 @group(0) @binding(6) var<uniform> params: Params;
@@ -28,15 +29,19 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (t >= memorySize(params.vectorAbove)) { return; }
   let node = memoryVector[t].node;
   if (node < params.chunkFirstRow || node >= params.chunkFirstRow + params.chunkRows) { return; }
-  let row = (node - params.chunkFirstRow) * params.rowStride;
+  let row = (node - params.chunkFirstRow) * params.rowStride / 4u;
+  let in4 = (params.inFeatures + 3u) / 4u;
   if (params.topOnly == 1u) {
     var best = 0u;
-    var bestValue = weights[row] * activations[0];
-    for (var i = 1u; i < params.inFeatures; i++) {
-      let p = weights[row + i] * activations[i];
-      if (p > bestValue) {
-        bestValue = p;
-        best = i;
+    var bestValue = 0.0;
+    for (var i4 = 0u; i4 < in4; i4++) {
+      let products = weights[row + i4] * activations[i4];
+      for (var lane = 0u; lane < 4u; lane++) {
+        let i = i4 * 4u + lane;
+        if (i < params.inFeatures && (i == 0u || products[lane] > bestValue)) {
+          bestValue = products[lane];
+          best = i;
+        }
       }
     }
     selectChild(best, node);
@@ -44,10 +49,15 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     return;
   }
   var chosen = 0u;
-  for (var i = 0u; i < params.inFeatures; i++) {
-    if (weights[row + i] * activations[i] > 0.0) {
-      selectChild(i, node);
-      chosen++;
+  for (var i4 = 0u; i4 < in4; i4++) {
+    let positive = weights[row + i4] * activations[i4] > vec4f(0.0);
+    if (!any(positive)) { continue; }
+    for (var lane = 0u; lane < 4u; lane++) {
+      // Padding lanes hold 0 · 0, never positive.
+      if (positive[lane]) {
+        selectChild(i4 * 4u + lane, node);
+        chosen++;
+      }
     }
   }
   memoryVector[t].childCount = chosen;

@@ -25,20 +25,33 @@ interface MemoryVectorBuffer {
 }
 
 /**
- * Conv weights as loaded (OIHW): a node's weights are contiguous, whatever kernel ran the forward pass. Layers too big
- * for one binding are split by output channels.
+ * Conv weights for the backtracking, [outChannel][ky][kx][inChannel padded to 4]: a node's weights are contiguous and
+ * read four input channels at a time, whatever kernel ran the forward pass. Layers too big for one binding are split
+ * by output channels.
  */
+export function backtrackConvWeights(layer: Conv2dLayer, first: number, count: number): Float32Array {
+  const { kernel: k, inChannels } = layer;
+  const inPadded = Math.ceil(inChannels / 4) * 4;
+  const out = new Float32Array(count * k * k * inPadded);
+  for (let o = 0; o < count; o++) {
+    for (let ic = 0; ic < inChannels; ic++) {
+      for (let kk = 0; kk < k * k; kk++) out[((o * k * k) + kk) * inPadded + ic] = layer.weight[((first + o) * inChannels + ic) * k * k + kk];
+    }
+  }
+  return out;
+}
+
 function uploadConvWeights(context: GpuContext, layers: Layer[]): Map<number, (RowChunk & { buffer: GPUBuffer })[]> {
   const weights = new Map<number, (RowChunk & { buffer: GPUBuffer })[]>();
   layers.forEach((layer, index) => {
     if (layer.kind !== 'conv2d') return;
-    const perChannel = layer.inChannels * layer.kernel * layer.kernel;
-    const chunks = splitRows(context, `${layer.name} weights (backtracking)`, layer.outChannels, perChannel * 4);
+    const rowBytes = layer.kernel * layer.kernel * Math.ceil(layer.inChannels / 4) * 16;
+    const chunks = splitRows(context, `${layer.name} weights (backtracking)`, layer.outChannels, rowBytes);
     weights.set(
       index,
       chunks.map((chunk) => ({
         ...chunk,
-        buffer: createFilledBuffer(context, `${layer.name}.weight (backtracking)[${chunk.first}]`, layer.weight.subarray(chunk.first * perChannel, (chunk.first + chunk.count) * perChannel)),
+        buffer: createFilledBuffer(context, `${layer.name}.weight (backtracking)[${chunk.first}]`, backtrackConvWeights(layer, chunk.first, chunk.count)),
       })),
     );
   });
@@ -239,7 +252,7 @@ export class GpuBacktracker {
             inWidth: inShape.width,
             inHeight: inShape.height,
             inChannels: inShape.channels,
-            inPixelStride: input.c4 * 4,
+            inC4: input.c4,
             outWidth: outShape.width,
             outHeight: outShape.height,
             kernel: conv.kernel,
