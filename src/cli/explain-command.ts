@@ -12,16 +12,31 @@ export interface ExplainCommandOptions extends ModelOptions {
   topK?: number;
   json?: string;
   timings: boolean;
+  /** Also time every layer on the GPU, forward and backtracking. */
+  profile?: boolean;
 }
 
-function printExplanation(e: Explanation): void {
+/** GPU milliseconds per layer name: the forward pass of the layer and the backtracking through it. */
+interface LayerTimes {
+  method: string;
+  forward: Map<string, number>;
+  backtrack: Map<string, number>;
+}
+
+function printExplanation(e: Explanation, times?: LayerTimes): void {
   const t = e.target;
   console.log(`\nclass ${t.classIndex} "${t.label}" (${(t.probability * 100).toFixed(2)}%), rule ${e.rule}`);
   const nameWidth = Math.max(...e.layers.map((l) => l.name.length), 5);
-  console.log(`  ${'layer'.padEnd(nameWidth)}  ${'shape'.padEnd(12)}  nodes`);
+  const timeColumns = times ? `  ${'forward ms'.padStart(10)}  ${'backtrack ms'.padStart(12)}` : '';
+  console.log(`  ${'layer'.padEnd(nameWidth)}  ${'shape'.padEnd(12)}  ${'nodes'.padStart(6)}${timeColumns}`);
+  // A level is a layer's output; backtracking through that layer selects the level below it.
   for (const level of e.layers) {
-    console.log(`  ${level.name.padEnd(nameWidth)}  ${formatShape(level.shape).padEnd(12)}  ${level.nodes.length}`);
+    const f = times?.forward.get(level.name);
+    const b = times?.backtrack.get(level.name);
+    const cells = times ? `  ${(f === undefined ? '' : f.toFixed(1)).padStart(10)}  ${(b === undefined ? '' : b.toFixed(1)).padStart(12)}` : '';
+    console.log(`  ${level.name.padEnd(nameWidth)}  ${formatShape(level.shape).padEnd(12)}  ${String(level.nodes.length).padStart(6)}${cells}`);
   }
+  if (times) console.log(`  (per-layer GPU times by ${times.method})`);
   console.log(`  ${e.fixations.length} fixations in the model input, ${e.fixationsInImage.length} in the photo`);
   if (e.fixations.length === 0) {
     console.log(`  (no node of class ${t.classIndex} had positive evidence under this rule; try --rule official)`);
@@ -34,11 +49,23 @@ export async function explainCommand(image: string, options: ExplainCommandOptio
   try {
     const photo = await decodeImageFile(image);
     const explanations = await explainer.explainAll(photo, { rule: options.rule, target: options.class, topK: options.topK });
+    let times: LayerTimes | undefined;
+    if (options.profile) {
+      // Profiling replays the layers on the photo's activations, which explainAll left on the GPU.
+      const forward = await explainer.gpuModel.profileLayers();
+      const backtrack = await explainer.backtracker.profileLayers(explanations[explanations.length - 1].target.classIndex, options.rule);
+      const byLayer = (ms: number[], names: string[]) => new Map(names.map((n, i) => [n, ms[i]]));
+      times = {
+        method: forward.method,
+        forward: byLayer(forward.ms, model.layers.map((l) => l.name)),
+        backtrack: byLayer(backtrack.ms, backtrack.labels),
+      };
+    }
     console.log(`${image} (${photo.originalWidth}×${photo.originalHeight}) with ${model.name} on ${context.adapter.name}`);
     explanations[0].predictions.forEach((p, i) => {
       console.log(`  ${i + 1}. ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.label}  [${p.classIndex}]`);
     });
-    explanations.forEach(printExplanation);
+    explanations.forEach((e, i) => printExplanation(e, i === explanations.length - 1 ? times : undefined));
     if (options.json) {
       const image_ = { file: image, width: photo.originalWidth, height: photo.originalHeight };
       const body =

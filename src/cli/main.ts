@@ -82,6 +82,7 @@ mapOptions(modelOptions(program.command('explain').description('backtrack from a
   .option('-k, --top-k <k>', 'explain each of the top k classes', positiveInt)
   .option('--json <file>', 'write predictions, the fixation tree and the fixations as JSON (one image)')
   .option('--no-timings', 'leave timings out of the JSON, so equal runs give byte-identical files')
+  .option('--profile', 'also print every layer\'s GPU time, forward and backtracking')
   .option('-o, --out <dir>', 'write pictures (fixations, heatmap, saliency, box, coarse view) and JSON per image, and a summary')
   .addOption(new Option('--colormap <name>', 'heatmap colour map').choices(Object.keys(colormaps)).default('inferno'))
   .option('--shard <i/n>', 'with --out: take every n-th image starting at the i-th (1-based), to split a folder over machines', parseShard)

@@ -12,7 +12,7 @@ export interface TimedPass {
  * begin and end written by the GPU), otherwise by submitting each pass alone and waiting for it (wall time, which
  * includes submission overhead: the result says which it is).
  */
-export async function timePasses(context: GpuContext, passes: TimedPass[]): Promise<{ method: 'timestamp-query' | 'submit-and-wait'; ms: number[] }> {
+export async function timePasses(context: GpuContext, passes: TimedPass[]): Promise<{ method: 'timestamp-query' | 'submit-and-wait'; ms: number[]; labels: string[] }> {
   const { device } = context;
   if (!context.hasTimestampQuery) {
     const ms: number[] = [];
@@ -28,7 +28,7 @@ export async function timePasses(context: GpuContext, passes: TimedPass[]): Prom
       await device.queue.onSubmittedWorkDone();
       ms.push(performance.now() - start);
     }
-    return { method: 'submit-and-wait', ms };
+    return { method: 'submit-and-wait', ms, labels: passes.map((p) => p.label) };
   }
   const count = passes.length * 2;
   const querySet = device.createQuerySet({ type: 'timestamp', count });
@@ -46,7 +46,7 @@ export async function timePasses(context: GpuContext, passes: TimedPass[]): Prom
     });
     const [data] = await readBuffers(context, 'reading timestamps', [{ buffer: resolved, size: count * 8 }]);
     const stamps = new BigUint64Array(data);
-    return { method: 'timestamp-query', ms: passes.map((_, i) => Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6) };
+    return { method: 'timestamp-query', ms: passes.map((_, i) => Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6), labels: passes.map((p) => p.label) };
   } finally {
     resolved.destroy();
     querySet.destroy();
