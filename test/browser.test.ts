@@ -143,6 +143,70 @@ if (!hasChromium()) {
       await bare.close();
     });
 
+    describeWithSharedData('with TinyVGG', 'tiny-vgg', (dir) => {
+      it('takes a model and a photo dropped together, a pasted photo, the webcam live, and reports a lost device', async () => {
+        const photos = ['koala_1', 'panda_2'];
+        for (const name of photos) await sharp(`${dir}/images/${name}.jpeg`).png().toFile(join(scratch, `${name}.png`));
+        const explainer = await Explainer.create(await testGpu(), await loadModelFile(`${dir}/model.json`));
+        const expected: Explanation[] = [];
+        for (const name of photos) expected.push(await explainer.explain(await decodeImageFile(join(scratch, `${name}.png`))));
+        explainer.destroy();
+
+        const { page, log } = await openDemo(browser, `${server.url}/`);
+        await page.waitForFunction(() => document.body.dataset.state === 'idle', { timeout: 60_000 });
+        // What a drop of files from the desktop dispatches: a DataTransfer with File objects.
+        const drop = (files: [string, string, string][]) =>
+          page.evaluate(async (files) => {
+            const transfer = new DataTransfer();
+            for (const [name, url, type] of files) transfer.items.add(new File([await (await fetch(url)).blob()], name, { type }));
+            document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          }, files);
+
+        await drop([['notes.pdf', '/shared-data/tiny-vgg/LICENSE', 'application/pdf']]);
+        const notPhoto = await waitForError(page);
+        expect(notPhoto.kind).toBe('image');
+        expect(notPhoto.message).toMatch(/^notes\.pdf is neither a photo nor a model file/);
+
+        await drop([
+          ['model.json', '/shared-data/tiny-vgg/model.json', 'application/json'],
+          ['group1-shard1of1.bin', '/shared-data/tiny-vgg/group1-shard1of1.bin', ''],
+          ['koala_1.png', '/scratch/koala_1.png', 'image/png'],
+        ]);
+        let result = await waitForResult(page, log, `r.photo === 'koala_1.png'`);
+        expectSameExplanation(result, expected[0], 'TinyVGG, dropped');
+        expect(result.model).toBe('tiny-vgg');
+
+        await page.evaluate(async () => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([await (await fetch('/scratch/panda_2.png')).blob()], 'panda_2.png', { type: 'image/png' }));
+          window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer }));
+        });
+        result = await waitForResult(page, log, `r.photo === 'panda_2.png'`);
+        expectSameExplanation(result, expected[1], 'TinyVGG, pasted');
+
+        // Live mode on Chromium's synthetic camera: frames are explained one after another until stopped.
+        const forwardBefore = result.counts.forward;
+        await page.click('[data-testid=webcam]');
+        result = await waitForResult(page, log, `r.photo === 'webcam' && r.counts.forward >= ${forwardBefore + 2}`);
+        expect(await page.$eval('[data-testid=fps]', (e) => e.textContent)).toMatch(/^\d+\.\d explanations\/s$/);
+        await page.screenshot({ path: join(artifacts, 'webcam.png') });
+        await page.click('[data-testid=webcam]');
+        await page.waitForFunction(() => document.querySelector('[data-testid=webcam]')?.textContent === 'Webcam live', { timeout: 60_000 });
+        expect(await page.$eval('#webcam-video', (video) => (video as HTMLVideoElement).srcObject)).toBeNull();
+        const stopped = (await page.evaluate(() => window.__fixations))!.counts.forward;
+        await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 1500)));
+        expect((await page.evaluate(() => window.__fixations))!.counts.forward, 'no frames after stopping').toBe(stopped);
+
+        await page.evaluate(() => window.__demo!.app.internals.session!.context.device.destroy());
+        const lost = await waitForError(page);
+        expect(lost.kind).toBe('device-lost');
+        expect(lost.message).toContain('the GPU device was lost');
+        expect(await page.$eval('[data-role=reload]', (button) => (button as HTMLElement).hidden)).toBe(false);
+        expect(log.filter((line) => line.includes('page error'))).toEqual([]);
+        await page.close();
+      });
+    });
+
     describeWithSharedData('with Tiny Darknet', 'tiny-darknet', (dir) => {
       const modelQuery = '?cfg=/shared-data/tiny-darknet/tiny.cfg&weights=/shared-data/tiny-darknet/tiny.weights&names=/shared-data/tiny-darknet/names.txt';
       /** The page of the first test, kept for the explorer test (the model is loaded and a photo explained). */
@@ -248,6 +312,12 @@ if (!hasChromium()) {
         expect(selected!.descendants).toBeGreaterThan(0);
         await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
         await page.screenshot({ path: join(artifacts, 'explorer-selected.png') });
+
+        // Play: the first frames show only the top of the tree.
+        await page.click('[data-role=play]');
+        await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 900)));
+        await page.screenshot({ path: join(artifacts, 'explorer-playing.png') });
+        expect(await page.evaluate(() => window.__demo!.app.internals.explorer.explorer!.isPlaying)).toBe(true);
         expect(log.filter((line) => line.includes('page error'))).toEqual([]);
         await page.close();
       });

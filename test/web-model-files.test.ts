@@ -129,7 +129,7 @@ describe('models by URL', () => {
 });
 
 describe('the weights/ listing of the dev server', () => {
-  it('lists darknet, tfjs, safetensors and converted models, smallest first, and the gallery', async () => {
+  it('lists darknet, converted, safetensors and tfjs models, in that order, and the gallery', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fixations-weights-'));
     const { cfg, weights } = writeDarknet(model);
     const { modelJson, shards } = writeTfjs(model);
@@ -145,13 +145,12 @@ describe('the weights/ listing of the dev server', () => {
     writeFileSync(join(dir, 'manifest.json'), '{}');
     const listing = await listWeights(dir);
     expect(listing.models?.map((m) => [m.format, m.files])).toEqual([
-      ['converted', { manifest: 'vgg19/vgg19.fixations.json' }],
-      // The tfjs shards hold the same tensors as the darknet weights less darknet's 20-byte header.
-      ['tfjs', { model: 'tiny-vgg/model.json' }],
       ['darknet', { cfg: 'tiny-darknet/tiny.cfg', weights: 'tiny-darknet/tiny.weights', names: 'tiny-darknet/imagenet.shortnames.list' }],
+      ['converted', { manifest: 'vgg19/vgg19.fixations.json' }],
       ['safetensors', { checkpoint: 'vgg19/model.safetensors' }],
+      ['tfjs', { model: 'tiny-vgg/model.json' }],
     ]);
-    expect(listing.models?.[2].label).toBe('Tiny Darknet');
+    expect(listing.models?.[0].label).toBe('Tiny Darknet');
     expect(listing.gallery).toEqual(['gallery/dog.jpg']);
     rmSync(dir, { recursive: true, force: true });
   });

@@ -114,7 +114,16 @@ export class ExplorerPanel {
     }
     const canvas = this.view.renderer.domElement;
     this.view.onFrame = () => this.updatePlayButton();
-    canvas.addEventListener('pointermove', (event) => this.hover(event));
+    // Picking scans every node: at most once per frame, with the latest pointer position.
+    let latest: PointerEvent | null = null;
+    canvas.addEventListener('pointermove', (event) => {
+      if (latest === null) requestAnimationFrame(() => {
+        const event = latest!;
+        latest = null;
+        void this.hover(event);
+      });
+      latest = event;
+    });
     canvas.addEventListener('pointerleave', () => this.hideTooltip());
     // A click selects; a drag (orbit, pan) does not.
     let down: { x: number; y: number } | null = null;

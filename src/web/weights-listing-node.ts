@@ -71,7 +71,7 @@ async function modelsIn(weightsDir: string, dir: string): Promise<Entry[]> {
   return models;
 }
 
-/** What `weights/` holds, as `weights/models.json` would list it: smallest models first, photos in `gallery/`. */
+/** What `weights/` holds, as `weights/models.json` would list it, with the photos in `weights/gallery/`. */
 export async function listWeights(weightsDir: string): Promise<RegistryFile> {
   if (!existsSync(weightsDir)) return { models: [], gallery: [] };
   const folders = (await readdir(weightsDir, { withFileTypes: true }))
@@ -79,7 +79,10 @@ export async function listWeights(weightsDir: string): Promise<RegistryFile> {
     .map((e) => join(weightsDir, e.name))
     .sort();
   const models = (await Promise.all([weightsDir, ...folders].map((dir) => modelsIn(weightsDir, dir)))).flat();
-  models.sort((a, b) => (a.bytes ?? 0) - (b.bytes ?? 0));
+  // ImageNet classifiers first (darknet, VGG), smallest first within a format: the page loads the first at start, and
+  // a tfjs model in weights/ is most likely the 10-class TinyVGG toy.
+  const preference = ['darknet', 'converted', 'safetensors', 'tfjs'];
+  models.sort((a, b) => preference.indexOf(a.format!) - preference.indexOf(b.format!) || (a.bytes ?? 0) - (b.bytes ?? 0));
   const gallery = (await filesIn(join(weightsDir, 'gallery'))).filter((n) => imageExtensions.test(n)).map((n) => `gallery/${n}`);
   return { models, gallery };
 }

@@ -21,6 +21,9 @@ export const chromiumFlags = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  // A synthetic camera (a moving test pattern), allowed without asking: the webcam's live mode in tests.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];
 
 export function hasChromium(): boolean {
