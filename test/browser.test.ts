@@ -166,6 +166,7 @@ if (!hasChromium()) {
         const notPhoto = await waitForError(page);
         expect(notPhoto.kind).toBe('image');
         expect(notPhoto.message).toMatch(/^notes\.pdf is neither a photo nor a model file/);
+        await page.click('[data-role=dismiss]');
 
         await drop([
           ['model.json', '/shared-data/tiny-vgg/model.json', 'application/json'],
@@ -257,12 +258,15 @@ if (!hasChromium()) {
         expect(result.counts).toEqual({ forward: before.forward, backtrack: before.backtrack, maps: before.maps + 1 });
         expect(before.forward).toBe(1);
 
-        // Back to hysm and the top-1 for the explorer test: the same tree as the first time.
+        // Back to hysm and the top-1 for the explorer test: the same tree as the first time. Each step waits for its
+        // result, as the predictions are redrawn with it.
         await page.$eval('[data-testid=sigma]', (slider) => {
           (slider as HTMLInputElement).value = '20';
           slider.dispatchEvent(new Event('input', { bubbles: true }));
         });
+        result = await waitForResult(page, log, `r.serial > ${result.serial}`);
         await page.click('[data-testid=rule-hysm]');
+        result = await waitForResult(page, log, `r.rule === 'hysm'`);
         await page.click(`[data-testid=prediction][data-class-index="${expected.hysm.target.classIndex}"]`);
         result = await waitForResult(page, log, `r.rule === 'hysm' && r.target === ${expected.hysm.target.classIndex}`);
         expectSameExplanation(result, expected.hysm, 'hysm, top-1 again');

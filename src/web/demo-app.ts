@@ -146,7 +146,7 @@ export class DemoApp {
   }
 
   private loadModelFrom(source: ModelSource): Promise<void> {
-    return this.loadModel(source.label, (progress) => modelFormat(source.format).fromUrls(source, progress), 'id' in source ? String(source.id) : null);
+    return this.loadModel(source.label, 'Downloading', (progress) => modelFormat(source.format).fromUrls(source, progress), 'id' in source ? String(source.id) : null);
   }
 
   /** Shows the loaded model in the list: its registry entry, or an entry for files dropped or given by URL. */
@@ -172,11 +172,11 @@ export class DemoApp {
       );
       return;
     }
-    await this.loadModel(files.map((f) => f.name).join(' + '), (progress) => format.fromFiles(files, progress));
+    await this.loadModel(files.map((f) => f.name).join(' + '), 'Reading', (progress) => format.fromFiles(files, progress));
   }
 
   /** Reads a model with a progress bar, uploads it to the GPU, then explains the current photo with it. */
-  private async loadModel(label: string, read: (progress: ModelProgress) => Promise<Model>, registryId: string | null = null): Promise<void> {
+  private async loadModel(label: string, verb: 'Downloading' | 'Reading', read: (progress: ModelProgress) => Promise<Model>, registryId: string | null = null): Promise<void> {
     const load = ++this.modelLoads;
     const current = () => load === this.modelLoads;
     const status = byId('model-status');
@@ -186,7 +186,7 @@ export class DemoApp {
     try {
       const model = await read((file, loaded, total) => {
         if (!current()) return;
-        this.progress.show(`Reading ${file}`, total ? loaded / total : null, total ? `${megabytes(loaded)} of ${megabytes(total)}` : megabytes(loaded));
+        this.progress.show(`${verb} ${file}`, total ? loaded / total : null, total ? `${megabytes(loaded)} of ${megabytes(total)}` : megabytes(loaded));
       });
       if (!current()) return;
       if (!this.session) throw this.noSession();
@@ -308,7 +308,10 @@ export class DemoApp {
     const session = this.session!;
     const { forward, explanation, maps } = session;
     if (!forward || !explanation) return;
-    renderPredictions(byId('predictions'), forward.predictions, explanation.target, (classIndex) => session.setTarget(classIndex));
+    // Redrawn only when they change, so a click on a prediction is never lost to a slider's redraw.
+    if (update.forward || update.explanation) {
+      renderPredictions(byId('predictions'), forward.predictions, explanation.target, (classIndex) => session.setTarget(classIndex));
+    }
     const t = explanation.target;
     const inPhoto = explanation.fixationsInImage.length;
     byId('summary').innerHTML = '';
