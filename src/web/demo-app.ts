@@ -90,18 +90,24 @@ export class DemoApp {
     }
     renderGpuInfo(byId('gpu-info'), context);
     void context.device.lost.then((info) => {
-      this.camera.stop();
+      void this.camera.stop();
       this.banner.show(new DeviceLostError(info.reason ?? 'unknown', info.message));
       this.setState('device-lost');
     });
-    this.session = await ExplainSession.create(context, {
-      update: (update) => this.showResults(update),
-      error: (error) => this.banner.show(error),
-      busy: (what) => {
-        byId('busy').textContent = what ? `${what}…` : '';
-        this.setState(what ? 'busy' : this.session?.explanation ? 'ready' : 'idle');
-      },
-    });
+    try {
+      this.session = await ExplainSession.create(context, {
+        update: (update) => this.showResults(update),
+        error: (error) => this.banner.show(error),
+        busy: (what) => {
+          byId('busy').textContent = what ? `${what}…` : '';
+          this.setState(what ? 'busy' : this.session?.explanation ? 'ready' : 'idle');
+        },
+      });
+    } catch (error) {
+      this.banner.show(error);
+      this.setState('no-webgpu');
+      return;
+    }
     this.session.setRule(this.params.get('rule') === 'official' ? 'official' : 'hysm');
     (document.querySelector(`input[name="rule"][value="${this.session.rule}"]`) as HTMLInputElement).checked = true;
     this.session.settings = this.controls.settings;
@@ -132,6 +138,7 @@ export class DemoApp {
 
   private fillModelList(): void {
     const select = byId<HTMLSelectElement>('model-select');
+    (byId('model-load') as HTMLButtonElement).disabled = this.registry.models.length === 0;
     if (this.registry.models.length === 0) return;
     select.replaceChildren(
       ...this.registry.models.map((m) => {
@@ -463,6 +470,8 @@ export class DemoApp {
   }
 
   private setState(state: string): void {
+    // A lost device stays lost until the page is reloaded.
+    if (document.body.dataset.state === 'device-lost') return;
     document.body.dataset.state = state;
   }
 
