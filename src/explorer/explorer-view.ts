@@ -62,7 +62,8 @@ export class ExplorerView {
   onFrame: (() => void) | null = null;
 
   constructor(private readonly container: HTMLElement) {
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    // Multisampling is free on a GPU but triples the cost of a frame on a software rasterizer (SwiftShader).
+    this.renderer = new THREE.WebGLRenderer({ antialias: !isSoftwareWebGl(), preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
     this.renderer.setClearColor(background);
     this.renderer.domElement.dataset.testid = 'explorer-canvas';
@@ -436,6 +437,16 @@ export class ExplorerView {
     this.index = null;
     this.layout = null;
   }
+}
+
+/** WebGL on a CPU rasterizer rather than a GPU, by the renderer the browser reports. */
+function isSoftwareWebGl(): boolean {
+  const probe = document.createElement('canvas').getContext('webgl2');
+  if (!probe) return false;
+  const info = probe.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(probe.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : probe.RENDERER));
+  probe.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer);
 }
 
 function canvasTexture(canvas: HTMLCanvasElement): THREE.Texture {
