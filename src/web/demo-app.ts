@@ -175,7 +175,7 @@ export class DemoApp {
     const format = modelFormatForFiles(files);
     if (!format) {
       this.banner.show(
-        new ModelFormatError(files.map((f) => f.name).join(', '), `are not a model this page reads. Drop ${dropHints().join('; ')}.`),
+        new ModelFormatError(files.map((f) => f.name).join(', '), `not a model this page reads; drop ${dropHints().join('; ')}`),
       );
       return;
     }
@@ -211,8 +211,10 @@ export class DemoApp {
       this.setState(this.session.photo ? 'busy' : 'idle');
     } catch (error) {
       if (!current()) return;
-      status.textContent = 'No model loaded.';
-      delete status.dataset.model;
+      const still = this.session?.model;
+      status.textContent = still ? `${still.name} is still in use.` : 'No model loaded.';
+      if (still) status.dataset.model = still.name;
+      else delete status.dataset.model;
       this.banner.show(error);
     } finally {
       if (current()) this.progress.hide();
