@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { maxDecodedSide, maxImagePixels } from './decode-limits.ts';
 import { ImageInputError, type RgbaImage } from './rgba-image.ts';
 
 /** A decoded photo, and the size of the file's own pixels when it was shrunk to fit the GPU. */
@@ -10,13 +11,7 @@ export interface DecodedImage extends RgbaImage {
   originalHeight: number;
 }
 
-/**
- * Photos are decoded at most this large (longest side); bigger ones are shrunk on decode. A 4096² RGBA photo is
- * 64 MiB, half of WebGPU's default binding limit, and every model input is far smaller.
- */
-export const maxDecodedSide = 4096;
-/** Decompression-bomb guard: files declaring more pixels than this are refused before decoding. */
-export const maxImagePixels = 268_402_689;
+export { maxDecodedSide, maxImagePixels } from './decode-limits.ts';
 
 export interface DecodeOptions {
   /** Clockwise quarter turns applied after the EXIF orientation (for datasets that store photos on their side). */

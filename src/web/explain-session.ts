@@ -1,0 +1,218 @@
+import type { Rule } from '../backtrack/rules.ts';
+import { Explainer, type Explanation, type ForwardState } from '../explain.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { Model } from '../model/model.ts';
+import { AttentionMapper } from '../postprocess/attention-mapper.ts';
+import { mapsForExplanation } from '../postprocess/explanation-maps.ts';
+import type { Maps } from '../postprocess/maps.ts';
+import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
+import type { Photo } from './decode-browser.ts';
+
+/**
+ * How much of the pipeline a change invalidates, cheapest first: map settings re-run only the attention kernels, a
+ * class or rule re-runs the backtracking on the kept activations, and only a new photo or model runs the network.
+ */
+export const Stage = { None: 0, Maps: 1, Backtrack: 2, Forward: 3 } as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/** What a finished run changed. */
+export interface SessionUpdate {
+  forward: boolean;
+  explanation: boolean;
+  maps: boolean;
+}
+
+export interface SessionEvents {
+  update(update: SessionUpdate): void;
+  error(error: unknown): void;
+  busy(what: string | null): void;
+}
+
+/** How often each stage ran: the page shows nothing of it, the tests check that sliders never re-run the network. */
+export interface StageCounts {
+  forward: number;
+  backtrack: number;
+  maps: number;
+}
+
+/**
+ * The page's one owner of GPU work. Every change asks for a stage; requests made while a run is under way are
+ * coalesced into one more run of the most expensive stage asked for, so dragging a slider never queues a backlog and
+ * the GPU's error scopes never interleave. Other GPU work (model uploads, activation reads for the explorer's tooltip)
+ * goes through `exclusive` and runs between stages.
+ */
+export class ExplainSession {
+  explainer: Explainer | null = null;
+  photo: Photo | null = null;
+  forward: ForwardState | null = null;
+  /** The photo the current forward pass ran on (a newer one may be waiting). */
+  forwardPhoto: Photo | null = null;
+  explanation: Explanation | null = null;
+  maps: Maps | null = null;
+  rule: Rule = 'hysm';
+  /** The class to explain; null follows the top-1 prediction. */
+  target: number | null = null;
+  settings: MapSettings = { ...defaultMapSettings };
+  lastMapsMs = 0;
+  readonly counts: StageCounts = { forward: 0, backtrack: 0, maps: 0 };
+
+  private pending: Stage = Stage.None;
+  private readonly jobs: (() => Promise<void>)[] = [];
+  private running: Promise<void> | null = null;
+  private activationCache = new Map<number, Float32Array>();
+
+  private constructor(
+    readonly context: GpuContext,
+    private readonly mapper: AttentionMapper,
+    private readonly events: SessionEvents,
+  ) {}
+
+  static async create(context: GpuContext, events: SessionEvents): Promise<ExplainSession> {
+    return new ExplainSession(context, await AttentionMapper.create(context), events);
+  }
+
+  get model(): Model | null {
+    return this.explainer?.model ?? null;
+  }
+
+  /** Uploads a model (replacing the current one) and explains the current photo with it. */
+  setModel(model: Model, onUploadProgress?: (done: number, total: number) => void): Promise<void> {
+    return this.exclusive(async () => {
+      this.events.busy(`Uploading ${model.name} to the GPU`);
+      this.explainer?.destroy();
+      this.explainer = null;
+      this.forward = null;
+      this.explanation = null;
+      this.maps = null;
+      this.target = null;
+      this.activationCache.clear();
+      this.explainer = await Explainer.create(this.context, model, { onUploadProgress });
+      if (this.photo) this.request(Stage.Forward);
+    });
+  }
+
+  /** A new photo: runs the network. A live frame keeps the chosen class; any other photo goes back to the top-1. */
+  setPhoto(photo: Photo, keepTarget = false): void {
+    this.photo = photo;
+    if (!keepTarget) this.target = null;
+    this.request(Stage.Forward);
+  }
+
+  setRule(rule: Rule): void {
+    if (rule === this.rule) return;
+    this.rule = rule;
+    this.request(Stage.Backtrack);
+  }
+
+  setTarget(classIndex: number | null): void {
+    this.target = classIndex;
+    this.request(Stage.Backtrack);
+  }
+
+  setSettings(settings: MapSettings): void {
+    this.settings = settings;
+    this.request(Stage.Maps);
+  }
+
+  /** Resolves once nothing is running or waiting. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  get isBusy(): boolean {
+    return this.running !== null;
+  }
+
+  /**
+   * One activation of the forward pass the current explanation came from, read once and cached until the next
+   * forward pass; null when a newer forward pass has overwritten it.
+   */
+  readActivation(activation: number): Promise<Float32Array | null> {
+    const cached = this.activationCache.get(activation);
+    if (cached) return Promise.resolve(cached);
+    const generation = this.explanation?.generation;
+    return this.exclusive(async () => {
+      if (!this.explainer || generation === undefined || this.forward?.generation !== generation) return null;
+      const [values] = await this.explainer.gpuModel.readActivations([activation]);
+      this.activationCache.set(activation, values);
+      return values;
+    });
+  }
+
+  /** Runs GPU work between stages, never during one. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push(() => work().then(resolve, reject));
+      this.start();
+    });
+  }
+
+  request(stage: Stage): void {
+    this.pending = Math.max(this.pending, stage) as Stage;
+    this.start();
+  }
+
+  private start(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      this.events.busy(null);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const job = this.jobs.shift();
+      if (job) {
+        await job().catch(() => {});
+        continue;
+      }
+      const stage = this.pending;
+      if (stage === Stage.None) return;
+      this.pending = Stage.None;
+      try {
+        await this.run(stage);
+      } catch (error) {
+        this.events.error(error);
+      }
+    }
+  }
+
+  private async run(stage: Stage): Promise<void> {
+    const explainer = this.explainer;
+    if (!explainer) return;
+    const update: SessionUpdate = { forward: false, explanation: false, maps: false };
+    if (stage >= Stage.Forward) {
+      if (!this.photo) return;
+      const photo = this.photo;
+      this.events.busy('Running the network');
+      this.forward = await explainer.forward(photo);
+      this.forwardPhoto = photo;
+      this.activationCache.clear();
+      this.counts.forward++;
+      update.forward = true;
+    }
+    if (!this.forward || !this.forwardPhoto) return;
+    if (stage >= Stage.Backtrack) {
+      this.events.busy('Backtracking');
+      const classes = explainer.model.labels.length;
+      if (this.target !== null && (this.target < 0 || this.target >= classes)) this.target = null;
+      this.explanation = await explainer.backtrack(this.forward, this.rule, this.target ?? undefined);
+      this.counts.backtrack++;
+      update.explanation = true;
+    }
+    if (!this.explanation) return;
+    this.events.busy('Computing the maps');
+    const start = performance.now();
+    this.maps = await mapsForExplanation(this.mapper, this.explanation, this.forwardPhoto, this.settings);
+    this.lastMapsMs = performance.now() - start;
+    this.counts.maps++;
+    update.maps = true;
+    this.events.update(update);
+  }
+
+  destroy(): void {
+    this.explainer?.destroy();
+    this.mapper.destroy();
+  }
+}

@@ -1,0 +1,56 @@
+import type { GpuContext } from '../gpu/context.ts';
+import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
+import type { Model } from '../model/model.ts';
+import { formatShape } from '../model/shapes.ts';
+
+const shownLimits = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+function bytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(n % 2 ** 30 ? 1 : 0)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(n % 2 ** 20 ? 1 : 0)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(0)} KiB`;
+  return String(n);
+}
+
+function rows(list: HTMLElement, entries: [string, string][]): void {
+  list.replaceChildren(
+    ...entries.flatMap(([term, value]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      return [dt, dd];
+    }),
+  );
+}
+
+/** The adapter's name and the limits that decide which models fit. */
+export function renderGpuInfo(list: HTMLElement, context: GpuContext): void {
+  const limits = context.device.limits;
+  rows(list, [
+    ['Adapter', `${context.adapter.name}${context.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`],
+    ...shownLimits.map((name): [string, string] => {
+      const value = limits[name];
+      return [name, name.endsWith('Size') && name !== 'maxComputeWorkgroupStorageSize' ? bytes(value) : value.toLocaleString('en')];
+    }),
+    ['timestamp-query', context.hasTimestampQuery ? 'yes' : 'no'],
+  ]);
+}
+
+export function renderModelInfo(list: HTMLElement, model: Model): void {
+  const parameters = model.layers.reduce((sum, layer) => sum + (hasWeights(layer) ? weightCount(layer) + biasCount(layer) : 0), 0);
+  rows(list, [
+    ['Model', model.name],
+    ['Input', `${formatShape(model.input)}, ${model.preprocess.resize}`],
+    ['Layers', String(model.layers.length)],
+    ['Parameters', `${(parameters / 1e6).toFixed(2)} M (${bytes(parameters * 4)})`],
+    ['Classes', String(model.labels.length)],
+  ]);
+}

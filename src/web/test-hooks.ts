@@ -1,0 +1,67 @@
+import type { DemoApp } from './demo-app.ts';
+
+/**
+ * What the headless browser tests read off the page: the latest results as plain data (`window.__fixations`) and a
+ * few handles on the live objects (`window.__demo`). Nothing on the page depends on them.
+ */
+export interface PublishedResult {
+  photo: string;
+  model: string;
+  rule: string;
+  target: number;
+  predictions: { classIndex: number; label: string; probability: number }[];
+  fixations: [number, number][];
+  fixationsInImage: [number, number][];
+  layers: { name: string; count: number }[];
+  nodeCount: number;
+  keptFixations: number;
+  threshold: number;
+  generation: number;
+  counts: { forward: number; backtrack: number; maps: number };
+  /** Increases with every published result, so a test can wait for the next one. */
+  serial: number;
+}
+
+declare global {
+  interface Window {
+    __fixations?: PublishedResult;
+    __demo?: DemoHooks;
+  }
+}
+
+export interface DemoHooks {
+  app: DemoApp;
+  /** Client coordinates of a tree node in the explorer, or null when it is off screen or there is no tree. */
+  nodeOnScreen(level: number, index: number): { x: number; y: number } | null;
+}
+
+let serial = 0;
+
+export function publishHooks(app: DemoApp): void {
+  window.__demo = {
+    app,
+    nodeOnScreen: (level, index) => app.internals.explorer.explorer?.screenPositionOf({ level, index }) ?? null,
+  };
+}
+
+export function publishResult(app: DemoApp): void {
+  const { session } = app.internals;
+  const e = session?.explanation;
+  if (!session || !e || !session.forwardPhoto || !session.model) return;
+  window.__fixations = {
+    photo: session.forwardPhoto.name,
+    model: session.model.name,
+    rule: e.rule,
+    target: e.target.classIndex,
+    predictions: e.predictions.map((p) => ({ ...p })),
+    fixations: e.fixations,
+    fixationsInImage: e.fixationsInImage,
+    layers: e.layers.map((l) => ({ name: l.name, count: l.nodes.length })),
+    nodeCount: e.layers.reduce((sum, l) => sum + l.nodes.length, 0),
+    keptFixations: session.maps?.kept.length ?? 0,
+    threshold: session.maps?.threshold ?? 0,
+    generation: e.generation,
+    counts: { ...session.counts },
+    serial: ++serial,
+  };
+}
