@@ -43,8 +43,8 @@ describe('dropped files', () => {
     expect(modelFormatForFiles(sorted.modelFiles)?.id).toBe('darknet');
     expect(modelFormatForFiles([file('model.json', '{}'), file('group1-shard1of1.bin', '')])?.id).toBe('tfjs');
     expect(modelFormatForFiles([file('vgg19.safetensors', '')])?.id).toBe('safetensors');
-    // The converted format's manifest is not a tfjs model.json.
-    expect(modelFormatForFiles([file('vgg19.fixations.json', '{}')])).toBeNull();
+    // The converted format's manifest is its own format, not a tfjs model.json.
+    expect(modelFormatForFiles([file('vgg19.fixations.json', '{}'), file('vgg19-00001-of-00001.bin', '')])?.id).toBe('converted');
     expect(modelFormatForFiles([file('names.txt', 'a')])).toBeNull();
   });
 

@@ -7,32 +7,10 @@ import type { Model } from '../model/model.ts';
 import { convertedManifestSuffix } from './converted-format.ts';
 import { loadConvertedModel, parseConvertedManifest } from './converted.ts';
 import { ModelFormatError } from './format-error.ts';
+import { fetchBytes } from './read-bytes.ts';
 
 /** Bytes so far and in all, over the whole model (the manifest's own few kB not counted). */
 export type ByteProgress = (loadedBytes: number, totalBytes: number) => void;
-
-async function fetchBytes(url: string, onChunk: (bytes: number) => void): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}`.trim());
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    length += value.byteLength;
-    onChunk(value.byteLength);
-  }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
-}
 
 /** Loads a converted model from its manifest's URL; the binary files are fetched from beside it. */
 export async function fetchConvertedModel(manifestUrl: string, onProgress?: ByteProgress): Promise<Model> {
@@ -40,19 +18,19 @@ export async function fetchConvertedModel(manifestUrl: string, onProgress?: Byte
   const fileName = base.pathname.split('/').pop() || 'model.fixations.json';
   let text: string;
   try {
-    text = new TextDecoder().decode(await fetchBytes(base.href, () => {}));
+    text = new TextDecoder().decode(await fetchBytes(base.href));
   } catch (error) {
     throw new ModelFormatError(fileName, `cannot be fetched (${(error as Error).message}); run "npx fixations weights get <name>" to create it`);
   }
   const { totalBytes } = parseConvertedManifest(text, fileName);
-  let loaded = 0;
+  let before = 0;
   return loadConvertedModel(
     text,
-    (name) =>
-      fetchBytes(new URL(name, base).href, (n) => {
-        loaded += n;
-        onProgress?.(loaded, totalBytes);
-      }),
+    async (name) => {
+      const bytes = await fetchBytes(new URL(name, base).href, (loaded) => onProgress?.(before + loaded, totalBytes));
+      before += bytes.byteLength;
+      return bytes;
+    },
     { fileName },
   );
 }

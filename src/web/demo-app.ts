@@ -23,7 +23,7 @@ import { dropHints, modelFormat, modelFormatForFiles, sortDroppedFiles } from '.
 import { modelInputPicture } from './model-input-picture.ts';
 import { fetchRegistry, sourceFromQuery, type Registry } from './model-registry.ts';
 import { renderPredictions } from './predictions-view.ts';
-import { fetchBytes } from './read-bytes.ts';
+import { fetchBytes } from '../loaders/read-bytes.ts';
 import { drawResult, type OverlayLayers } from './result-picture.ts';
 import { publishResult, publishHooks } from './test-hooks.ts';
 

@@ -4,7 +4,7 @@ import { ModelFormatError } from '../loaders/format-error.ts';
 import { ModelWeightsError } from '../model/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 import { CameraError } from './live-camera.ts';
-import { DownloadError } from './read-bytes.ts';
+import { TransferError } from '../loaders/read-bytes.ts';
 import { RegistryError } from './model-registry.ts';
 
 /** What the page says about an error: a title, the error's own message, what the user can do, and whether a reload helps. */
@@ -34,7 +34,7 @@ export function adviceFor(error: unknown): ErrorAdvice {
   if (error instanceof ModelFormatError || error instanceof ModelWeightsError || error instanceof ModelShapeError) {
     return advice('model-files', 'These model files cannot be used', 'The message names the file and what is wrong with it. Check that the files belong together and are complete (a download may have been cut short), then load them again.');
   }
-  if (error instanceof DownloadError) {
+  if (error instanceof TransferError) {
     return advice('download', 'A download failed', 'Check the address and your connection, then load the model again.');
   }
   if (error instanceof ImageInputError) {

@@ -1,11 +1,12 @@
 import { ModelFormatError } from '../loaders/format-error.ts';
+import { convertedFormat } from './formats/converted-format.ts';
 import { darknetFormat } from './formats/darknet-format.ts';
 import { safetensorsFormat } from './formats/safetensors-format.ts';
 import { tfjsFormat } from './formats/tfjs-format.ts';
 import { extensionOf, isLabelsFile, type ModelFormat } from './model-format.ts';
 
 /** The formats the page reads, first match wins. */
-const formats: ModelFormat[] = [darknetFormat, tfjsFormat, safetensorsFormat];
+const formats: ModelFormat[] = [convertedFormat, darknetFormat, tfjsFormat, safetensorsFormat];
 
 /** Adds a format ahead of the built-in ones (so it can claim files they would also claim). */
 export function registerModelFormat(format: ModelFormat): void {

@@ -2,7 +2,7 @@ import { loadDarknet } from '../../loaders/darknet.ts';
 import { ModelFormatError } from '../../loaders/format-error.ts';
 import type { Model } from '../../model/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat, type ModelProgress, type ModelSource } from '../model-format.ts';
-import { fetchBytes, readFileBytes } from '../read-bytes.ts';
+import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 
 /** darknet's own name for the cfg, as the CLI names it (`tiny.cfg` → Tiny Darknet). */
 function modelName(cfgName: string): string {

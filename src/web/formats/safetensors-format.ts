@@ -3,7 +3,7 @@ import { loadVggSafetensors } from '../../loaders/safetensors.ts';
 import { builtinArchitectures, type BuiltinArchitecture } from '../../model/architectures.ts';
 import type { Model } from '../../model/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
-import { fetchBytes, readFileBytes } from '../read-bytes.ts';
+import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 
 function architecture(arch: string | undefined, file: string): BuiltinArchitecture | undefined {
   if (arch === undefined || arch === '') return undefined;

@@ -2,7 +2,7 @@ import { ModelFormatError } from '../../loaders/format-error.ts';
 import { loadTfjs, tfjsShardPaths } from '../../loaders/tfjs.ts';
 import type { Model } from '../../model/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
-import { fetchBytes, readFileBytes } from '../read-bytes.ts';
+import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 
 /** The converted format's manifests are JSON too; they belong to their own format. */
 const isTfjsJson = (name: string) => extensionOf(name) === 'json' && !name.endsWith('.fixations.json');

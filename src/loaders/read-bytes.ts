@@ -3,8 +3,8 @@
 /** Bytes so far, and in all when known. */
 export type ByteProgress = (loaded: number, total: number | null) => void;
 
-export class DownloadError extends Error {
-  override name = 'DownloadError';
+export class TransferError extends Error {
+  override name = 'TransferError';
 }
 
 export async function fetchBytes(url: string, onProgress?: ByteProgress): Promise<Uint8Array> {
@@ -12,10 +12,10 @@ export async function fetchBytes(url: string, onProgress?: ByteProgress): Promis
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new DownloadError(`could not download ${url} (${(error as Error).message}): check the address and that the server is running`);
+    throw new TransferError(`could not download ${url} (${(error as Error).message}): check the address and that the server is running`);
   }
   if (!response.ok) {
-    throw new DownloadError(`could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
+    throw new TransferError(`could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
   }
   const length = Number(response.headers.get('content-length'));
   // Content-Length counts encoded bytes; with compression the body may be longer, so only trust it without.
@@ -43,7 +43,7 @@ async function readStream(stream: ReadableStream<Uint8Array>, total: number | nu
     try {
       chunk = await reader.read();
     } catch (error) {
-      throw new DownloadError(`reading ${what} stopped after ${loaded} bytes (${(error as Error).message})`);
+      throw new TransferError(`reading ${what} stopped after ${loaded} bytes (${(error as Error).message})`);
     }
     if (chunk.done) break;
     if (loaded + chunk.value.byteLength > buffer.byteLength) {
@@ -55,6 +55,6 @@ async function readStream(stream: ReadableStream<Uint8Array>, total: number | nu
     loaded += chunk.value.byteLength;
     onProgress?.(loaded, total);
   }
-  if (total !== null && loaded !== total) throw new DownloadError(`${what} ended after ${loaded} of its ${total} bytes: the transfer was cut short`);
+  if (total !== null && loaded !== total) throw new TransferError(`${what} ended after ${loaded} of its ${total} bytes: the transfer was cut short`);
   return loaded === buffer.byteLength ? buffer : buffer.subarray(0, loaded);
 }
