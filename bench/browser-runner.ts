@@ -1,0 +1,200 @@
+/**
+ * The headless Chromium environment: builds the benchmark page with Vite into a temporary folder, serves it with the
+ * subjects' data on 127.0.0.1, and runs each job in a fresh browser driven by puppeteer.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import type { BrowserJob, BrowserJobOutcome, SubjectOnServer } from './browser-jobs.ts';
+import { emptyEnvironment, scalingPointOf, type PeerPlan } from './node-runner.ts';
+import type { BenchOptions } from './options.ts';
+import type { EnvironmentResult, PeerResult } from './report-types.ts';
+import { startStaticServer, type ServedFile } from './static-server.ts';
+import type { PreparedSubject } from './subjects.ts';
+
+const pageFolder = fileURLToPath(new URL('./browser/', import.meta.url));
+const nodeModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
+
+/** WebGPU on SwiftShader (no GPU needed), no background traffic that would share the CPU with the measurement. */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function buildBenchPage(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  await build({
+    configFile: false,
+    root: pageFolder,
+    base: '/',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, target: 'esnext', reportCompressedSize: false, chunkSizeWarningLimit: 100_000 },
+  });
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Registers a subject's photo, input and model files with the server; returns how the page finds them. */
+function serveSubject(subject: PreparedSubject, files: Map<string, ServedFile>): SubjectOnServer {
+  const base = `/data/${subject.name}`;
+  files.set(`${base}/photo.rgba`, bytesOf(subject.photo.data));
+  files.set(`${base}/input.f32`, bytesOf(subject.input));
+  let source = subject.source;
+  if (source.kind === 'darknet') {
+    files.set(`${base}/tiny.cfg`, { path: source.cfg });
+    files.set(`${base}/tiny.weights`, { path: source.weights });
+    files.set(`${base}/names.txt`, { path: source.names });
+    source = { kind: 'darknet', cfg: `${base}/tiny.cfg`, weights: `${base}/tiny.weights`, names: `${base}/names.txt` };
+  }
+  return {
+    name: subject.name,
+    label: subject.label,
+    source,
+    photoName: subject.photoName,
+    photo: { url: `${base}/photo.rgba`, width: subject.photo.width, height: subject.photo.height },
+    inputUrl: `${base}/input.f32`,
+  };
+}
+
+type JobRun = { outcome: BrowserJobOutcome; browserVersion: string } | { timedOut: true; browserVersion: string };
+
+async function closeBrowser(browser: Browser): Promise<void> {
+  const process_ = browser.process();
+  const forced = setTimeout(() => process_?.kill('SIGKILL'), 15_000);
+  await browser.close().catch(() => process_?.kill('SIGKILL'));
+  clearTimeout(forced);
+}
+
+/** One job in a fresh browser: nothing cached, all memory returned when it closes. */
+async function runJobInFreshBrowser(job: BrowserJob, origin: string, options: BenchOptions, timeoutMs: number, log: (line: string) => void): Promise<JobRun> {
+  const browser = await puppeteer.launch({
+    executablePath: options.chromium,
+    headless: true,
+    args: chromiumArgs,
+    protocolTimeout: 600_000,
+  });
+  const browserVersion = await browser.version();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.startsWith('bench: ')) log(text.slice('bench: '.length));
+      else if (message.type() === 'error' || message.type() === 'warn') log(`console ${message.type()}: ${text}`);
+    });
+    page.on('pageerror', (error) => log(`page error: ${(error as Error).message}`));
+    await page.goto(`${origin}/index.html`, { waitUntil: 'load' });
+    await page.waitForFunction(() => typeof window.__benchStart === 'function', { timeout: 60_000 });
+    await page.evaluate((j) => window.__benchStart(j), job);
+    try {
+      await page.waitForFunction(() => window.__bench !== undefined, { timeout: timeoutMs, polling: 1000 });
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') return { timedOut: true, browserVersion };
+      throw error;
+    }
+    return { outcome: (await page.evaluate(() => window.__bench))!, browserVersion };
+  } finally {
+    await closeBrowser(browser);
+  }
+}
+
+export interface BrowserPlan {
+  subjects: PreparedSubject[];
+  peers: PeerPlan | null;
+}
+
+export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions, log: (line: string) => void): Promise<EnvironmentResult> {
+  const environment = emptyEnvironment('browser', 'headless Chromium');
+  const buildDir = await mkdtemp(join(tmpdir(), 'webgpu-fixations-bench-'));
+  const files = new Map<string, ServedFile>();
+  try {
+    log('building the benchmark page (vite)');
+    await buildBenchPage(buildDir);
+    const server = await startStaticServer(
+      [
+        { prefix: '/', folder: buildDir },
+        { prefix: '/ort/', folder: join(nodeModules, 'onnxruntime-web/dist') },
+        { prefix: '/tfjs-wasm/', folder: join(nodeModules, '@tensorflow/tfjs-backend-wasm/dist') },
+      ],
+      files,
+    );
+    try {
+      const run = async (job: BrowserJob, timeoutMs: number, what: string): Promise<JobRun | null> => {
+        try {
+          const result = await runJobInFreshBrowser(job, server.origin, options, timeoutMs, log);
+          environment.description = `${result.browserVersion} (headless, ${options.chromium})`;
+          return result;
+        } catch (error) {
+          environment.errors.push({ what, message: (error as Error).message });
+          log(`${what} failed: ${(error as Error).message}`);
+          return null;
+        }
+      };
+      const settings = { warmup: options.warmup, runs: options.runs, sweep: !options.quick };
+      for (const subject of plan.subjects) {
+        const what = `${subject.label} (ours)`;
+        const result = await run({ kind: 'ours', subject: serveSubject(subject, files), settings }, options.jobTimeoutS * 1000, what);
+        if (!result) continue;
+        if ('timedOut' in result) environment.errors.push({ what, message: `no result within ${options.jobTimeoutS} s (--job-timeout)` });
+        else if (!result.outcome.ok) environment.errors.push({ what, message: result.outcome.message });
+        else if (result.outcome.value.kind === 'ours') {
+          environment.adapter = result.outcome.value.adapter;
+          environment.models.push(result.outcome.value.result);
+        }
+      }
+      if (options.parts.includes('scaling')) {
+        for (const size of options.scalingSizes) {
+          const measured = environment.models.find((m) => m.subject === 'vgg19' && m.input[1] === size);
+          if (measured) {
+            environment.scaling.push(scalingPointOf(measured));
+            continue;
+          }
+          const result = await run({ kind: 'scaling', inputSize: size, seed: options.seed, settings }, options.jobTimeoutS * 1000, `scaling ${size}`);
+          if (!result) environment.scaling.push({ inputSize: size, status: 'failed', error: 'the browser job failed (see errors)' });
+          else if ('timedOut' in result) environment.scaling.push({ inputSize: size, status: 'failed', error: `timed out after ${options.jobTimeoutS} s` });
+          else if (!result.outcome.ok) environment.scaling.push({ inputSize: size, status: 'failed', error: result.outcome.message.split('\n')[0] });
+          else if (result.outcome.value.kind === 'scaling') {
+            environment.adapter ??= result.outcome.value.adapter;
+            environment.scaling.push(result.outcome.value.result);
+          }
+        }
+      }
+      for (const subject of plan.peers?.subjects ?? []) {
+        const served = serveSubject(subject, files);
+        const referenceUrl = `/data/${subject.name}/reference.f32`;
+        files.set(referenceUrl, bytesOf(plan.peers!.references.get(subject.name)!));
+        const onnxPath = plan.peers!.onnxPaths.get(subject.name);
+        const onnxUrl = onnxPath ? `/data/${subject.name}/model.onnx` : null;
+        if (onnxPath) files.set(onnxUrl!, { path: onnxPath });
+        for (const peer of plan.peers!.peers) {
+          const base = { peer, subject: subject.name, label: subject.label };
+          const job: BrowserJob = { kind: 'peer', peer, subject: served, referenceUrl, onnxUrl, warmup: options.peerWarmup, runs: options.peerRuns, threads: options.threads };
+          const result = await run(job, options.peerTimeoutS * 1000, `${peer} on ${subject.label}`);
+          let peerResult: PeerResult;
+          if (!result) peerResult = { ...base, status: 'failed', message: environment.errors.at(-1)?.message };
+          else if ('timedOut' in result) peerResult = { ...base, status: 'timed out', message: `no result within ${options.peerTimeoutS} s (--peer-timeout)` };
+          else if (!result.outcome.ok) peerResult = { ...base, status: 'failed', message: result.outcome.message.split('\n')[0] };
+          else if (result.outcome.value.kind === 'peer') {
+            peerResult = result.outcome.value.result;
+            environment.adapter ??= result.outcome.value.adapter;
+          } else peerResult = { ...base, status: 'failed', message: 'the page answered another job' };
+          if (peerResult.status !== 'ok') log(`${peer}: ${peerResult.status}${peerResult.message ? `: ${peerResult.message}` : ''}`);
+          environment.peers.push(peerResult);
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await rm(buildDir, { recursive: true, force: true });
+  }
+  return environment;
+}
