@@ -74,31 +74,58 @@ async function closeBrowser(browser: Browser): Promise<void> {
   clearTimeout(forced);
 }
 
-/** One job in a fresh browser: nothing cached, all memory returned when it closes. */
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** The promise's value, or 'late' once `ms` have passed (the timer is cleared either way). */
+async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One job in a fresh browser: nothing cached, all memory returned when it closes. Polled from here rather than with
+ * waitForFunction, whose in-page wait is cut by the protocol timeout; an uncaught error or a crash of the page ends the
+ * job at once instead of at its time limit.
+ */
 async function runJobInFreshBrowser(job: BrowserJob, origin: string, options: BenchOptions, timeoutMs: number, log: (line: string) => void): Promise<JobRun> {
   const browser = await puppeteer.launch({
     executablePath: options.chromium,
     headless: true,
     args: chromiumArgs,
-    protocolTimeout: 600_000,
+    // A page busy in wasm answers only between its tasks: one evaluate may wait long.
+    protocolTimeout: timeoutMs + 120_000,
   });
   const browserVersion = await browser.version();
   try {
     const page = await browser.newPage();
+    let pageFailure: string | null = null;
     page.on('console', (message) => {
       const text = message.text();
       if (text.startsWith('bench: ')) log(text.slice('bench: '.length));
       else if (message.type() === 'error' || message.type() === 'warn') log(`console ${message.type()}: ${text}`);
     });
-    page.on('pageerror', (error) => log(`page error: ${(error as Error).message}`));
+    page.on('pageerror', (error) => {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`page error: ${message}`);
+      pageFailure ??= `uncaught error in the page: ${message}`;
+    });
+    page.on('error', (error) => (pageFailure ??= `the page crashed: ${error.message}`));
     await page.goto(`${origin}/index.html`, { waitUntil: 'load' });
     await page.waitForFunction(() => typeof window.__benchStart === 'function', { timeout: 60_000 });
     await page.evaluate((j) => window.__benchStart(j), job);
-    try {
-      await page.waitForFunction(() => window.__bench !== undefined, { timeout: timeoutMs, polling: 1000 });
-    } catch (error) {
-      if ((error as Error).name === 'TimeoutError') return { timedOut: true, browserVersion };
-      throw error;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (pageFailure) return { outcome: { ok: false, message: pageFailure }, browserVersion };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return { timedOut: true, browserVersion };
+      const done = await beforeDeadline(page.evaluate(() => window.__bench !== undefined), remaining);
+      if (done === 'late') return { timedOut: true, browserVersion };
+      if (done) break;
+      await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
     }
     return { outcome: (await page.evaluate(() => window.__bench))!, browserVersion };
   } finally {
@@ -122,6 +149,8 @@ export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions,
       [
         { prefix: '/', folder: buildDir },
         { prefix: '/ort/', folder: join(nodeModules, 'onnxruntime-web/dist') },
+        { prefix: '/tfjs/', folder: join(nodeModules, '@tensorflow/tfjs/dist') },
+        { prefix: '/tfjs-webgpu/', folder: join(nodeModules, '@tensorflow/tfjs-backend-webgpu/dist') },
         { prefix: '/tfjs-wasm/', folder: join(nodeModules, '@tensorflow/tfjs-backend-wasm/dist') },
       ],
       files,

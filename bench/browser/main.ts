@@ -7,7 +7,7 @@ import type { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterJson, BrowserJob, BrowserJobOutcome, BrowserJobResult, MeasureSettingsJson, SubjectOnServer } from '../browser-jobs.ts';
 import { measureOurs, measureScalingPoint, type OursSettings } from '../measure-ours.ts';
 import { measurePeer, type PeerRuntime } from '../peers/measure-peer.ts';
-import { ortRuntime, tfjsRuntime, type Ort } from '../peers/runtimes.ts';
+import { ortRuntime, tfjsRuntime, type Ort, type Tfjs } from '../peers/runtimes.ts';
 import { loadSourceModel, type PreparedSubject } from '../subjects.ts';
 
 declare global {
@@ -74,8 +74,20 @@ async function defaultAdapter(): Promise<AdapterJson | null> {
   };
 }
 
-/** ONNX Runtime is loaded from its own files as published (served under /ort/), not bundled: its wasm threads start
- * workers from its own script URL. */
+function loadScript(url: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = () => done();
+    script.onerror = () => fail(new Error(`loading ${url} failed`));
+    document.head.append(script);
+  });
+}
+
+/**
+ * The peers are loaded from their own files as published (served from node_modules), not bundled: bundling breaks
+ * their wasm thread workers, which start from the library's own script.
+ */
 async function loadOrt(peer: 'ort-webgpu' | 'ort-wasm'): Promise<Ort> {
   const file = peer === 'ort-webgpu' ? 'ort.webgpu.min.mjs' : 'ort.wasm.min.mjs';
   const ort = (await import(/* @vite-ignore */ `${location.origin}/ort/${file}`)) as Ort;
@@ -83,17 +95,30 @@ async function loadOrt(peer: 'ort-webgpu' | 'ort-wasm'): Promise<Ort> {
   return ort;
 }
 
+interface TfjsWasmBackend {
+  setWasmPaths(prefix: string): void;
+  setThreadsCount(threads: number): void;
+  getThreadsCount(): number;
+}
+
+/** TensorFlow.js's UMD bundles: `tf`, and its backends onto it (`tf.wasm`). */
+async function loadTfjs(peer: 'tfjs-webgpu' | 'tfjs-wasm'): Promise<Tfjs> {
+  await loadScript('/tfjs/tf.es2017.min.js');
+  await loadScript(peer === 'tfjs-webgpu' ? '/tfjs-webgpu/tf-backend-webgpu.es2017.min.js' : '/tfjs-wasm/tf-backend-wasm.es2017.min.js');
+  return (window as unknown as { tf: Tfjs }).tf;
+}
+
 async function peerRuntime(job: Extract<BrowserJob, { kind: 'peer' }>, subject: PreparedSubject): Promise<PeerRuntime> {
   if (job.peer === 'tfjs-webgpu' || job.peer === 'tfjs-wasm') {
-    const tf = await import('@tensorflow/tfjs');
+    const tf = await loadTfjs(job.peer);
     if (job.peer === 'tfjs-webgpu') {
-      await import('@tensorflow/tfjs-backend-webgpu');
       return tfjsRuntime(tf, 'webgpu', subject.model, () => ({ adapterInfo: (tf.backend() as { adapterInfo?: unknown }).adapterInfo }));
     }
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = (tf as unknown as { wasm: TfjsWasmBackend }).wasm;
     wasm.setWasmPaths(`${location.origin}/tfjs-wasm/`);
     wasm.setThreadsCount(job.threads);
-    return tfjsRuntime(tf, 'wasm', subject.model, () => ({ wasmThreads: wasm.getThreadsCount(), crossOriginIsolated }));
+    const [simd, multithread] = await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')]);
+    return tfjsRuntime(tf, 'wasm', subject.model, () => ({ wasmThreads: wasm.getThreadsCount(), simd, multithread, crossOriginIsolated }));
   }
   if (!job.onnxUrl) throw new Error(`${job.peer} needs the .onnx file and none was served`);
   const [ort, onnx] = await Promise.all([loadOrt(job.peer), fetchBytes(job.onnxUrl)]);

@@ -58,7 +58,9 @@ async function nodeRuntime(job: NodePeerJob): Promise<{ runtime: PeerRuntime; ad
       const tf = await import('@tensorflow/tfjs');
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setThreadsCount(job.threads);
-      return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ wasmThreads: wasm.getThreadsCount() })), adapter: null };
+      // tfjs-backend-wasm never uses threads in Node (WASM_HAS_MULTITHREAD_SUPPORT is false there, tfjs issue 3830).
+      const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+      return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ wasmThreads: wasm.getThreadsCount(), multithread })), adapter: null };
     }
     case 'ort-webgpu': {
       const adapter = await installNavigatorGpu();
