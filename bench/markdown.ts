@@ -127,13 +127,17 @@ function peerDetails(report: BenchReport): string | null {
   return '### Peers\n\n' + markdownTable(['Peer', 'Environment', 'Model', 'Status', 'Runtime / why not'], rows);
 }
 
+const runs = (n: number | undefined) => `${n} run${n === 1 ? '' : 's'}`;
+
 export function reportMarkdown(report: BenchReport): string {
   const o = report.options as { runs?: number; warmup?: number; peerRuns?: number; peerWarmup?: number };
   const header = [
     `## Benchmark (${report.date.slice(0, 10)})`,
     '',
     `\`npm run bench${(report.options.argv as string[] | undefined)?.length ? ` -- ${(report.options.argv as string[]).join(' ')}` : ''}\` on ${report.host.cpuModel} (${report.host.cpus} cores, ${formatBytes(report.host.memoryBytes)}), ${report.host.platform}, commit ${report.host.commit ?? 'unknown'}.`,
-    `Ours: median, min and max of ${o.runs} runs after ${o.warmup} warm-up; peers: ${o.peerRuns} runs after ${o.peerWarmup} warm-up. Batch 1, float32.`,
+    `Ours: median, min and max of ${runs(o.runs)} after ${o.warmup} warm-up` +
+      (report.environments.some((e) => e.peers.length > 0) ? `; peers: ${runs(o.peerRuns)} after ${o.peerWarmup} warm-up` : '') +
+      '. Batch 1, float32.',
     '',
     ...report.environments.map((e) => `- **${e.environment}**: ${e.description}; adapter: ${e.adapter ? `${e.adapter.name}${e.adapter.hasTimestampQuery ? ', timestamp-query' : ', no timestamp-query'}` : 'none reported'}`),
   ];
