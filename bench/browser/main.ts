@@ -118,7 +118,7 @@ async function peerRuntime(job: Extract<BrowserJob, { kind: 'peer' }>, subject: 
     wasm.setWasmPaths(`${location.origin}/tfjs-wasm/`);
     wasm.setThreadsCount(job.threads);
     const [simd, multithread] = await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')]);
-    return tfjsRuntime(tf, 'wasm', subject.model, () => ({ wasmThreads: wasm.getThreadsCount(), simd, multithread, crossOriginIsolated }));
+    return tfjsRuntime(tf, 'wasm', subject.model, () => ({ requestedThreads: job.threads, wasmThreads: wasm.getThreadsCount(), simd, multithread, crossOriginIsolated }));
   }
   if (!job.onnxUrl) throw new Error(`${job.peer} needs the .onnx file and none was served`);
   const [ort, onnx] = await Promise.all([loadOrt(job.peer), fetchBytes(job.onnxUrl)]);

@@ -60,7 +60,7 @@ async function nodeRuntime(job: NodePeerJob): Promise<{ runtime: PeerRuntime; ad
       wasm.setThreadsCount(job.threads);
       // tfjs-backend-wasm never uses threads in Node (WASM_HAS_MULTITHREAD_SUPPORT is false there, tfjs issue 3830).
       const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-      return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ wasmThreads: wasm.getThreadsCount(), multithread })), adapter: null };
+      return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ requestedThreads: job.threads, wasmThreads: wasm.getThreadsCount(), multithread })), adapter: null };
     }
     case 'ort-webgpu': {
       const adapter = await installNavigatorGpu();
