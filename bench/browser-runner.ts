@@ -2,6 +2,7 @@
  * The headless Chromium environment: builds the benchmark page with Vite into a temporary folder, serves it with the
  * subjects' data on 127.0.0.1, and runs each job in a fresh browser driven by puppeteer.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,10 @@ export interface BrowserPlan {
 
 export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions, log: (line: string) => void): Promise<EnvironmentResult> {
   const environment = emptyEnvironment('browser', 'headless Chromium');
+  if (!existsSync(options.chromium)) {
+    environment.errors.push({ what: 'headless Chromium', message: `${options.chromium} not found: install Chromium (apt-get install chromium) or pass --chromium <path>` });
+    return environment;
+  }
   const buildDir = await mkdtemp(join(tmpdir(), 'webgpu-fixations-bench-'));
   const files = new Map<string, ServedFile>();
   try {
