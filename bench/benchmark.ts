@@ -17,7 +17,7 @@ import type { BenchOptions } from './options.ts';
 import { writeOnnx } from './peers/onnx-writer.ts';
 import { prepareSubject } from './prepare-subjects.ts';
 import type { BenchReport, EnvironmentResult } from './report-types.ts';
-import type { PreparedSubject, SubjectName } from './subjects.ts';
+import type { PreparedSubject } from './subjects.ts';
 import { checkTargets, peerRatios } from './targets.ts';
 
 export interface BenchRun {
@@ -76,8 +76,9 @@ export async function runBenchmark(options: BenchOptions, log: (line: string) =>
     peerPlan = { subjects: peerSubjects, peers: options.peers, references: new Map(), onnxPaths: new Map() };
   }
 
-  let nodeContext: GpuContext | null = null;
-  const context = async () => (nodeContext ??= await createNodeGpuContext());
+  // One Dawn device for everything measured in this process, created on first use.
+  const dawn: { context: GpuContext | null } = { context: null };
+  const context = async () => (dawn.context ??= await createNodeGpuContext());
   let nodeEnvironment: EnvironmentResult | null = null;
   if (options.environments.includes('node')) {
     log('— Node/Dawn —');
@@ -98,12 +99,13 @@ export async function runBenchmark(options: BenchOptions, log: (line: string) =>
         log(`writing ${path}`);
         await mkdir(join(outDir, 'onnx'), { recursive: true });
         await writeFile(path, writeOnnx(subject.model));
-        peerPlan.onnxPaths.set(subject.name as SubjectName, path);
+        peerPlan.onnxPaths.set(subject.name, path);
       }
     }
     if (nodeEnvironment) await measurePeersInNode(peerPlan, options, nodeEnvironment, (line) => log(`[node] ${line}`));
   }
-  if (nodeContext) (nodeContext as GpuContext).device.destroy();
+  // Chromium's GPU process gets the CPU and memory to itself.
+  dawn.context?.device.destroy();
 
   if (options.environments.includes('browser')) {
     log('— headless Chromium —');
