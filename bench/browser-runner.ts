@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import type { BrowserJob, BrowserJobOutcome, SubjectOnServer } from './browser-jobs.ts';
+import type { BrowserJob, BrowserJobOutcome, BrowserJobResult, SubjectOnServer } from './browser-jobs.ts';
 import { emptyEnvironment, scalingPointOf, type PeerPlan } from './node-runner.ts';
 import type { BenchOptions } from './options.ts';
 import type { EnvironmentResult, PeerResult } from './report-types.ts';
@@ -134,6 +134,18 @@ async function runJobInFreshBrowser(job: BrowserJob, origin: string, options: Be
   }
 }
 
+/** A job's value, or why there is none: it failed to start, the page threw, or it ran past its time limit. */
+function outcomeOf(
+  run: JobRun | { error: string },
+  limitS: number,
+  option: string,
+): { value: BrowserJobResult } | { failure: string; timedOut: boolean } {
+  if ('error' in run) return { failure: run.error, timedOut: false };
+  if ('timedOut' in run) return { failure: `no result within ${limitS} s (${option})`, timedOut: true };
+  if (!run.outcome.ok) return { failure: run.outcome.message.split('\n')[0], timedOut: false };
+  return { value: run.outcome.value };
+}
+
 export interface BrowserPlan {
   subjects: PreparedSubject[];
   peers: PeerPlan | null;
@@ -161,67 +173,59 @@ export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions,
       files,
     );
     try {
-      const run = async (job: BrowserJob, timeoutMs: number, what: string): Promise<JobRun | null> => {
+      const run = async (job: BrowserJob, timeoutMs: number, what: string): Promise<JobRun | { error: string }> => {
         try {
           const result = await runJobInFreshBrowser(job, server.origin, options, timeoutMs, log);
           environment.description = `${result.browserVersion} (headless, ${options.chromium})`;
           return result;
         } catch (error) {
-          environment.errors.push({ what, message: (error as Error).message });
           log(`${what} failed: ${(error as Error).message}`);
-          return null;
+          return { error: `the browser job failed: ${(error as Error).message}` };
         }
       };
       const settings = { warmup: options.warmup, runs: options.runs, sweep: !options.quick };
+      const oursTimeoutMs = options.jobTimeoutS * 1000;
       for (const subject of plan.subjects) {
         const what = `${subject.label} (ours)`;
-        const result = await run({ kind: 'ours', subject: serveSubject(subject, files), settings }, options.jobTimeoutS * 1000, what);
-        if (!result) continue;
-        if ('timedOut' in result) environment.errors.push({ what, message: `no result within ${options.jobTimeoutS} s (--job-timeout)` });
-        else if (!result.outcome.ok) environment.errors.push({ what, message: result.outcome.message });
-        else if (result.outcome.value.kind === 'ours') {
-          environment.adapter = result.outcome.value.adapter;
-          environment.models.push(result.outcome.value.result);
+        const outcome = outcomeOf(await run({ kind: 'ours', subject: serveSubject(subject, files), settings }, oursTimeoutMs, what), options.jobTimeoutS, '--job-timeout');
+        if ('failure' in outcome) environment.errors.push({ what, message: outcome.failure });
+        else if (outcome.value.kind === 'ours') {
+          environment.adapter = outcome.value.adapter;
+          environment.models.push(outcome.value.result);
         }
       }
-      if (options.parts.includes('scaling')) {
-        for (const size of options.scalingSizes) {
-          const measured = environment.models.find((m) => m.subject === 'vgg19' && m.input[1] === size);
-          if (measured) {
-            environment.scaling.push(scalingPointOf(measured));
-            continue;
-          }
-          const result = await run({ kind: 'scaling', inputSize: size, seed: options.seed, settings }, options.jobTimeoutS * 1000, `scaling ${size}`);
-          if (!result) environment.scaling.push({ inputSize: size, status: 'failed', error: 'the browser job failed (see errors)' });
-          else if ('timedOut' in result) environment.scaling.push({ inputSize: size, status: 'failed', error: `timed out after ${options.jobTimeoutS} s` });
-          else if (!result.outcome.ok) environment.scaling.push({ inputSize: size, status: 'failed', error: result.outcome.message.split('\n')[0] });
-          else if (result.outcome.value.kind === 'scaling') {
-            environment.adapter ??= result.outcome.value.adapter;
-            environment.scaling.push(result.outcome.value.result);
-          }
+      for (const size of options.parts.includes('scaling') ? options.scalingSizes : []) {
+        const measured = environment.models.find((m) => m.subject === 'vgg19' && m.input[1] === size);
+        if (measured) {
+          environment.scaling.push(scalingPointOf(measured));
+          continue;
+        }
+        const outcome = outcomeOf(await run({ kind: 'scaling', inputSize: size, seed: options.seed, settings }, oursTimeoutMs, `scaling ${size}`), options.jobTimeoutS, '--job-timeout');
+        if ('failure' in outcome) environment.scaling.push({ inputSize: size, status: 'failed', error: outcome.failure });
+        else if (outcome.value.kind === 'scaling') {
+          environment.adapter ??= outcome.value.adapter;
+          environment.scaling.push(outcome.value.result);
         }
       }
-      for (const subject of plan.peers?.subjects ?? []) {
+      const peers = plan.peers;
+      for (const subject of peers?.subjects ?? []) {
         const served = serveSubject(subject, files);
         const referenceUrl = `/data/${subject.name}/reference.f32`;
-        files.set(referenceUrl, bytesOf(plan.peers!.references.get(subject.name)!));
-        const onnxPath = plan.peers!.onnxPaths.get(subject.name);
+        files.set(referenceUrl, bytesOf(peers!.references.get(subject.name)!));
+        const onnxPath = peers!.onnxPaths.get(subject.name);
         const onnxUrl = onnxPath ? `/data/${subject.name}/model.onnx` : null;
-        if (onnxPath) files.set(onnxUrl!, { path: onnxPath });
-        for (const peer of plan.peers!.peers) {
-          const base = { peer, subject: subject.name, label: subject.label };
+        if (onnxPath) files.set(`/data/${subject.name}/model.onnx`, { path: onnxPath });
+        for (const peer of peers!.peers) {
           const job: BrowserJob = { kind: 'peer', peer, subject: served, referenceUrl, onnxUrl, warmup: options.peerWarmup, runs: options.peerRuns, threads: options.threads };
-          const result = await run(job, options.peerTimeoutS * 1000, `${peer} on ${subject.label}`);
-          let peerResult: PeerResult;
-          if (!result) peerResult = { ...base, status: 'failed', message: environment.errors.at(-1)?.message };
-          else if ('timedOut' in result) peerResult = { ...base, status: 'timed out', message: `no result within ${options.peerTimeoutS} s (--peer-timeout)` };
-          else if (!result.outcome.ok) peerResult = { ...base, status: 'failed', message: result.outcome.message.split('\n')[0] };
-          else if (result.outcome.value.kind === 'peer') {
-            peerResult = result.outcome.value.result;
-            environment.adapter ??= result.outcome.value.adapter;
-          } else peerResult = { ...base, status: 'failed', message: 'the page answered another job' };
-          if (peerResult.status !== 'ok') log(`${peer}: ${peerResult.status}${peerResult.message ? `: ${peerResult.message}` : ''}`);
-          environment.peers.push(peerResult);
+          const outcome = outcomeOf(await run(job, options.peerTimeoutS * 1000, `${peer} on ${subject.label}`), options.peerTimeoutS, '--peer-timeout');
+          let result: PeerResult;
+          if ('failure' in outcome) result = { peer, subject: subject.name, label: subject.label, status: outcome.timedOut ? 'timed out' : 'failed', message: outcome.failure };
+          else if (outcome.value.kind === 'peer') {
+            result = outcome.value.result;
+            environment.adapter ??= outcome.value.adapter;
+          } else result = { peer, subject: subject.name, label: subject.label, status: 'failed', message: 'the page answered another job' };
+          if (result.status !== 'ok') log(`${peer}: ${result.status}${result.message ? `: ${result.message}` : ''}`);
+          environment.peers.push(result);
         }
       }
     } finally {
