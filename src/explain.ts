@@ -84,7 +84,11 @@ export class Explainer {
   ) {}
 
   static async create(context: GpuContext, model: Model, options?: GpuModelOptions): Promise<Explainer> {
-    const gpuModel = await GpuModel.create(context, model, options);
+    return Explainer.forModel(await GpuModel.create(context, model, options));
+  }
+
+  /** An explainer around a model already on the GPU (the benchmark times the model's creation on its own). */
+  static async forModel(gpuModel: GpuModel): Promise<Explainer> {
     return new Explainer(gpuModel, await GpuBacktracker.create(gpuModel));
   }
 

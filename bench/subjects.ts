@@ -1,0 +1,96 @@
+/**
+ * What the benchmark runs: each subject is a model, a photo (for `explain`) and the input tensor every forward timing
+ * and every peer is fed. Described as plain data so that the same subject crosses to the browser page as JSON and
+ * is rebuilt there identically (random weights from the same seed, files fetched instead of read).
+ */
+import { loadDarknet } from '../src/loaders/darknet.ts';
+import { vggArchitecture, type VggOptions } from '../src/model/architectures.ts';
+import type { Model } from '../src/model/model.ts';
+import { randomModel, seededRandom } from '../src/model/random-model.ts';
+import type { RgbaImage } from '../src/image/rgba-image.ts';
+
+export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini'] as const;
+export type SubjectName = (typeof subjectNames)[number];
+
+/** The VGG-shaped net of the tests and smoke runs: VGG19's layer list at toy widths, fast anywhere. */
+export const vggMiniOptions: VggOptions = { widths: [4, 8, 8, 8, 8], inputSize: 32, hidden: 16, classes: 10 };
+
+/** Where a subject's model comes from. Darknet locations are file paths in Node and URLs in the browser. */
+export type ModelSource =
+  | { kind: 'random-vgg'; seed: number; options: VggOptions }
+  | { kind: 'darknet'; cfg: string; weights: string; names: string };
+
+export interface PreparedSubject {
+  name: SubjectName;
+  /** How the report names it: `VGG19 224×224` or `Tiny Darknet`. */
+  label: string;
+  source: ModelSource;
+  model: Model;
+  photo: RgbaImage;
+  /** Where the photo came from (file name or `synthetic`). */
+  photoName: string;
+  /** The forward input in CHW: the photo through the model's own preprocessing (CPU reference). */
+  input: Float32Array;
+}
+
+/** Reads the bytes at a location of a {@link ModelSource}: `readFile` in Node, `fetch` in the browser. */
+export type ReadBytes = (location: string) => Promise<Uint8Array>;
+
+export async function loadSourceModel(source: ModelSource, read: ReadBytes): Promise<Model> {
+  if (source.kind === 'random-vgg') {
+    return randomModel(vggArchitecture(19, source.options), source.seed);
+  }
+  const [cfg, weights, names] = await Promise.all([read(source.cfg), read(source.weights), read(source.names)]);
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return loadDarknet({
+    cfg: text(cfg),
+    weights,
+    labels: text(names).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0),
+    cfgName: 'tiny.cfg',
+    weightsName: 'tiny.weights',
+    name: 'tiny-darknet',
+  });
+}
+
+export function vggSource(seed: number, options: VggOptions): ModelSource {
+  return { kind: 'random-vgg', seed, options };
+}
+
+export function subjectLabel(name: SubjectName, model: Model): string {
+  const side = `${model.input.width}×${model.input.height}`;
+  if (name === 'vgg19') return `VGG19 ${side}`;
+  if (name === 'vgg-mini') return `VGG-mini ${side}`;
+  return 'Tiny Darknet';
+}
+
+/** The photo of a VGG subject of input side `side`: somewhat larger than the input, so resize and crop do real work. */
+export function vggPhoto(side: number, seed: number): RgbaImage {
+  return syntheticPhoto(Math.round((side * 10) / 7), Math.round((side * 8) / 7), seed);
+}
+
+/**
+ * A seeded photo for models with random weights: smooth colour gradients, a few discs and noise, so activations look
+ * like a photo's (spatially correlated) rather than white noise.
+ */
+export function syntheticPhoto(width: number, height: number, seed: number): RgbaImage {
+  const random = seededRandom(seed);
+  const discs = Array.from({ length: 6 }, () => ({
+    x: random() * width,
+    y: random() * height,
+    r: (0.08 + 0.2 * random()) * Math.min(width, height),
+    rgb: [random() * 255, random() * 255, random() * 255],
+  }));
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const rgb = [(255 * x) / width, (255 * y) / height, 128 + 100 * Math.sin((x + y) / 17)];
+      for (const d of discs) {
+        if ((x - d.x) ** 2 + (y - d.y) ** 2 < d.r ** 2) rgb.splice(0, 3, ...d.rgb);
+      }
+      const p = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) data[p + c] = Math.max(0, Math.min(255, Math.round(rgb[c] + 24 * (random() - 0.5))));
+      data[p + 3] = 255;
+    }
+  }
+  return { width, height, data };
+}

@@ -1,0 +1,259 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBenchmark, type BenchRun } from '../bench/benchmark.ts';
+import { defaultBenchOptions, parseBenchOptions } from '../bench/options.ts';
+import { comparePeerOutput } from '../bench/peers/compare.ts';
+import { onnxNames } from '../bench/peers/onnx-names.ts';
+import { readOnnx, writeOnnx } from '../bench/peers/onnx-writer.ts';
+import { tfjsSession } from '../bench/peers/tfjs-model.ts';
+import type { EnvironmentResult, OursModelResult } from '../bench/report-types.ts';
+import { median, summarize, timeRepeated } from '../bench/stats.ts';
+import { vggMiniOptions } from '../bench/subjects.ts';
+import { checkTargets, peerRatios } from '../bench/targets.ts';
+import { vggArchitecture } from '../src/model/architectures.ts';
+import { randomModel } from '../src/model/random-model.ts';
+import { forwardReference } from '../src/reference/forward.ts';
+import { expectClose } from './helpers/compare.ts';
+import { randomInput } from './helpers/nets.ts';
+
+const mini = () => randomModel(vggArchitecture(19, vggMiniOptions), 5);
+
+describe('statistics', () => {
+  it('takes the median of odd and even counts without reordering the runs', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const runs = [30, 10, 20];
+    expect(summarize(runs, 2)).toEqual({ n: 3, warmup: 2, medianMs: 20, minMs: 10, maxMs: 30, runsMs: [30, 10, 20] });
+    expect(() => summarize([])).toThrow(/no timed runs/);
+  });
+
+  it('runs the warm-up untimed, then the timed runs', async () => {
+    let calls = 0;
+    const seen: boolean[] = [];
+    const stats = await timeRepeated(async () => void calls++, { warmup: 2, runs: 3, onRun: (_, __, warm) => seen.push(warm) });
+    expect(calls).toBe(5);
+    expect(seen).toEqual([true, true, false, false, false]);
+    expect(stats.n).toBe(3);
+    expect(stats.warmup).toBe(2);
+    expect(stats.runsMs).toHaveLength(3);
+  });
+});
+
+describe('options', () => {
+  it('defaults to the full benchmark in both environments', () => {
+    const o = parseBenchOptions([]);
+    expect(o.parts).toEqual(['vgg19', 'tiny-darknet', 'peers', 'scaling']);
+    expect(o.environments).toEqual(['browser', 'node']);
+    expect(o.runs).toBe(5);
+    expect(o.scalingSizes).toEqual([112, 224, 448]);
+  });
+
+  it('--quick is one run without peers or scaling; --only and --node narrow it', () => {
+    const quick = parseBenchOptions(['--quick']);
+    expect(quick.runs).toBe(1);
+    expect(quick.parts).toEqual(['vgg19', 'tiny-darknet']);
+    const smoke = parseBenchOptions(['--quick', '--only', 'peers', '--node', '--vgg-input', '64', '--peers', 'ort-wasm']);
+    expect(smoke.parts).toEqual(['peers']);
+    expect(smoke.environments).toEqual(['node']);
+    expect(smoke.vggInput).toBe(64);
+    expect(smoke.peers).toEqual(['ort-wasm']);
+    expect(smoke.peerRuns).toBe(1);
+  });
+});
+
+describe('ONNX writer', () => {
+  it('writes a graph whose nodes, initializers and shapes parse back', () => {
+    const model = mini();
+    const onnx = readOnnx(writeOnnx(model));
+    expect(onnx.ir_version).toBe(8);
+    expect(onnx.opset_import).toEqual([{ domain: '', version: 13 }]);
+    const graph = onnx.graph;
+    expect(graph.input.map((i: { name: string }) => i.name)).toEqual([onnxNames.input]);
+    expect(graph.input[0].type.tensor_type.shape.dim.map((d: { dim_value: number }) => d.dim_value)).toEqual([1, 3, 32, 32]);
+    expect(graph.output.map((o: { name: string }) => o.name)).toEqual([onnxNames.logits, onnxNames.probabilities]);
+    const convs = graph.node.filter((n: { op_type: string }) => n.op_type === 'Conv');
+    expect(convs).toHaveLength(16);
+    expect(graph.node.filter((n: { op_type: string }) => n.op_type === 'Gemm')).toHaveLength(3);
+    expect(graph.node.at(-1).op_type).toBe('Softmax');
+    const byName = new Map(graph.initializer.map((t: { name: string }) => [t.name, t]));
+    expect((byName.get('conv1_1.weight') as { dims: number[] }).dims).toEqual([4, 3, 3, 3]);
+    expect((byName.get('fc6.weight') as { dims: number[] }).dims).toEqual([16, 8]);
+    expect((byName.get('fc8.bias') as { dims: number[] }).dims).toEqual([10]);
+    const fc6 = byName.get('fc6.weight') as { raw_data: Uint8Array };
+    expect(fc6.raw_data.byteLength).toBe(16 * 8 * 4);
+  });
+
+  it('runs in ONNX Runtime (wasm, Node) to the CPU reference', async () => {
+    const model = mini();
+    const input = randomInput(3 * 32 * 32, 11);
+    const session = await ort.InferenceSession.create(writeOnnx(model), { executionProviders: ['wasm'] });
+    try {
+      const out = await session.run({ [onnxNames.input]: new ort.Tensor('float32', input, [1, 3, 32, 32]) });
+      const reference = forwardReference(model, input);
+      expectClose(out[onnxNames.logits].data as Float32Array, reference[reference.length - 2], 1e-4, 'ONNX logits');
+      expectClose(out[onnxNames.probabilities].data as Float32Array, reference[reference.length - 1], 1e-4, 'ONNX probabilities');
+    } finally {
+      await session.release();
+    }
+  });
+});
+
+describe('TensorFlow.js model', () => {
+  it('runs our weights, channels-last, to the CPU reference (cpu backend)', async () => {
+    await tf.setBackend('cpu');
+    const model = mini();
+    const input = randomInput(3 * 32 * 32, 12);
+    const session = tfjsSession(tf, model);
+    try {
+      const logits = await session.run(input);
+      const reference = forwardReference(model, input);
+      expectClose(logits, reference[reference.length - 2], 1e-4, 'tfjs logits');
+    } finally {
+      session.dispose();
+    }
+  });
+});
+
+describe('peer check', () => {
+  it('accepts float noise, rejects a different network', () => {
+    const ours = Float32Array.of(1, -2, 3, 0.001);
+    expect(comparePeerOutput(Float32Array.of(1.000001, -2, 3, 0.001), ours, 'logits').ok).toBe(true);
+    const wrong = comparePeerOutput(Float32Array.of(3, -2, 1, 0), ours, 'logits');
+    expect(wrong.ok).toBe(false);
+    expect(wrong.top1Agrees).toBe(false);
+    expect(comparePeerOutput(Float32Array.of(1, 2), ours, 'logits').ok).toBe(false);
+  });
+});
+
+/** A measured model with given medians, for the target logic. */
+function fakeModel(subject: 'vgg19' | 'tiny-darknet', side: number, ms: { forward: number; backtrack: number; explain: number; first: number }): OursModelResult {
+  const stats = (m: number) => summarize([m]);
+  const layers = { method: 'timestamp-query' as const, layers: [{ name: 'conv1', ms: ms.forward * 0.7 }, { name: 'fc6', ms: ms.forward * 0.3 }] };
+  const backtrack = (rule: 'hysm' | 'official') => ({ ...stats(ms.backtrack), rule, target: 0, nodes: 100, levels: [] });
+  return {
+    subject,
+    label: subject,
+    photo: 'x',
+    input: [3, side, side],
+    parameters: 1,
+    firstResult: { totalMs: ms.first, createMs: ms.first / 2, firstForwardMs: ms.first / 2 },
+    forward: stats(ms.forward),
+    top1: { classIndex: 0, label: 'a', probability: 1 },
+    backtrack: { setupMs: 1, firstResultMs: 2, hysm: backtrack('hysm'), official: backtrack('official') },
+    explain: { ...stats(ms.explain), rule: 'hysm', fixations: 1 },
+    perLayer: { forward: layers, backtrack: { hysm: layers, official: layers } },
+    targetSweep: [],
+    peakMemoryBytes: 1,
+  };
+}
+
+describe('targets', () => {
+  it('says met, not met and not measured, with the ratios to the peers', () => {
+    const env: EnvironmentResult = {
+      environment: 'browser',
+      description: 'test',
+      adapter: null,
+      models: [fakeModel('vgg19', 224, { forward: 9000, backtrack: 1200, explain: 10_000, first: 30_000 }), fakeModel('tiny-darknet', 224, { forward: 100, backtrack: 10, explain: 400, first: 150 })],
+      scaling: [],
+      peers: [
+        { peer: 'tfjs-webgpu', subject: 'vgg19', label: 'VGG19', status: 'ok', forward: summarize([77_000]), check: comparePeerOutput([1], [1], 'logits') },
+        { peer: 'ort-webgpu', subject: 'vgg19', label: 'VGG19', status: 'timed out' },
+      ],
+      errors: [],
+      notes: [],
+    };
+    const ratios = peerRatios([env]);
+    expect(ratios).toHaveLength(1);
+    expect(ratios[0].ratio).toBeCloseTo(77_000 / 9000);
+    const status = Object.fromEntries(checkTargets([env], ratios).map((t) => [t.target, t.status]));
+    expect(status['VGG19 forward ≤ 10 s (median)']).toBe('met');
+    expect(status['VGG19 forward ≥ 7× faster than TensorFlow.js WebGPU']).toBe('met');
+    expect(status['VGG19 forward ≥ 7× faster than ONNX Runtime Web WebGPU']).toBe('not measured');
+    expect(status['backtracking (hysm) ≤ 10% of the forward']).toBe('not met');
+    expect(status['VGG19 first result ≤ 2× the warm forward']).toBe('not met');
+    expect(status['Tiny Darknet explain ≤ 0.5 s (median)']).toBe('met');
+    expect(status['Tiny Darknet first result ≤ 2× the warm forward']).toBe('met');
+    const miss = checkTargets([env], ratios).find((t) => t.target.startsWith('backtracking (hysm)'))!;
+    expect(miss.detail).toMatch(/conv1/);
+  });
+});
+
+describe('npm run bench on a tiny VGG in Node', () => {
+  let out: string;
+  let run: BenchRun;
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'bench-test-'));
+    const options = defaultBenchOptions({
+      parts: ['vgg-mini', 'peers'],
+      environments: ['node'],
+      runs: 2,
+      warmup: 1,
+      peers: ['tfjs-wasm', 'ort-wasm'],
+      peerRuns: 1,
+      peerWarmup: 0,
+      peerTimeoutS: 120,
+      out,
+    });
+    run = await runBenchmark(options, () => {});
+  });
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('writes the JSON report with statistics, per-layer times and memory', async () => {
+    const json = JSON.parse(await readFile(run.files.json, 'utf8'));
+    expect(json).toEqual(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')));
+    expect(json.environments).toHaveLength(1);
+    const env = json.environments[0];
+    expect(env.environment).toBe('node');
+    expect(env.adapter.name).toMatch(/\S/);
+    expect(env.errors).toEqual([]);
+    const [model] = env.models;
+    expect(model.subject).toBe('vgg-mini');
+    for (const stats of [model.forward, model.backtrack.hysm, model.backtrack.official, model.explain]) {
+      expect(stats.n).toBe(2);
+      expect(stats.warmup).toBe(1);
+      expect(stats.runsMs).toHaveLength(2);
+      expect(stats.minMs).toBeLessThanOrEqual(stats.medianMs);
+      expect(stats.medianMs).toBeLessThanOrEqual(stats.maxMs);
+    }
+    expect(model.firstResult.totalMs).toBeGreaterThan(0);
+    expect(model.perLayer.forward.layers.map((l: { name: string }) => l.name)).toEqual(mini().layers.map((l) => l.name));
+    expect(model.perLayer.backtrack.hysm.layers[0].name).toBe('fc8');
+    expect(model.perLayer.backtrack.hysm.layers.at(-1).name).toBe('conv1_1');
+    expect(model.backtrack.hysm.nodes).toBeGreaterThan(model.backtrack.hysm.levels.length - 1);
+    expect(model.targetSweep.length).toBeGreaterThan(0);
+    expect(model.peakMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('runs the CPU peers on the same network and computes the ratios', () => {
+    const { report } = run;
+    const peers = report.environments[0].peers;
+    expect(peers.map((p) => [p.peer, p.status])).toEqual([
+      ['tfjs-wasm', 'ok'],
+      ['ort-wasm', 'ok'],
+    ]);
+    for (const peer of peers) expect(peer.check?.ok, `${peer.peer}: ${JSON.stringify(peer.check)}`).toBe(true);
+    expect(report.ratios.map((r) => r.peer)).toEqual(['tfjs-wasm', 'ort-wasm']);
+    for (const r of report.ratios) expect(r.ratio).toBeCloseTo(r.peerMedianMs / r.oursMedianMs);
+    expect(report.targets.length).toBeGreaterThan(0);
+    expect(report.targets.every((t) => t.status === 'not measured')).toBe(true);
+  });
+
+  it('writes the markdown tables', async () => {
+    const markdown = await readFile(run.files.markdown, 'utf8');
+    expect(markdown).toBe(run.markdown);
+    expect(markdown).toContain('| VGG-mini 32×32 forward | node |');
+    expect(markdown).toContain('### Ours against the peers');
+    expect(markdown).toMatch(/\| TensorFlow\.js wasm \| node \| VGG-mini 32×32 \|/);
+    expect(markdown).toContain('### Targets');
+    expect(markdown).toContain('### Per-layer GPU time: VGG-mini 32×32 forward');
+    expect(markdown).toContain('### Scaling: backtracking against memory-vector size');
+  });
+});
