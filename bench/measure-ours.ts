@@ -7,7 +7,7 @@ import { rules, selectionFor, type Rule } from '../src/backtrack/rules.ts';
 import type { FixationTree } from '../src/backtrack/tree.ts';
 import { endsInSoftmax } from '../src/classify.ts';
 import { Explainer } from '../src/explain.ts';
-import { GpuModel } from '../src/forward/gpu-model.ts';
+import { GpuModel, type KernelChoices } from '../src/forward/gpu-model.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { vggArchitecture } from '../src/model/architectures.ts';
@@ -21,6 +21,8 @@ import { median, timeOnce, timeRepeated } from './stats.ts';
 import { vggPhoto, type PreparedSubject } from './subjects.ts';
 
 export interface OursSettings {
+  /** The kernels to run: the adapter's cached tuning, else its class's defaults (as the CLI and the page do). */
+  kernels: KernelChoices;
   warmup: number;
   runs: number;
   /** Backtracking time for several target classes (memory vectors of different sizes). */
@@ -74,7 +76,7 @@ export async function measureOurs(
   context.memory.peak = baseline;
 
   log(`${subject.label}: uploading weights and compiling pipelines`);
-  const created = await timeOnce(() => GpuModel.create(context, model));
+  const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels }));
   const gpuModel = created.value;
   let explainer: Explainer | null = null;
   try {
@@ -179,7 +181,7 @@ export async function measureScalingPoint(context: GpuContext, size: number, see
     const { model, input } = scalingSubject(size, seed);
     const baseline = context.memory.live;
     context.memory.peak = baseline;
-    const created = await timeOnce(() => GpuModel.create(context, model));
+    const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels }));
     const onGpu = created.value;
     gpuModel = onGpu;
     const first = await timeOnce(() => onGpu.runTensor(input));

@@ -1,6 +1,8 @@
 /** The Node/Dawn environment: our kernels in this process, the peers each in a child process. */
 import { readFileSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.ts';
+import { kernelChoicesFor } from '../src/forward/autotune.ts';
+import { nodeKernelChoiceStore } from '../src/forward/kernel-choice-store-node.ts';
 import { measureOurs, measureScalingPoint, type OursSettings } from './measure-ours.ts';
 import type { BenchOptions } from './options.ts';
 import { runPeerInNode } from './peers/node-peers.ts';
@@ -39,8 +41,8 @@ export function scalingPointOf(result: OursModelResult): ScalingPoint {
   };
 }
 
-export function oursSettings(options: BenchOptions, log: (line: string) => void): OursSettings {
-  return { warmup: options.warmup, runs: options.runs, sweep: !options.quick, log };
+export function oursSettings(context: GpuContext, options: BenchOptions, log: (line: string) => void): OursSettings {
+  return { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()), warmup: options.warmup, runs: options.runs, sweep: !options.quick, log };
 }
 
 /** Our kernels on every subject, then the scaling sweep; the logits of each subject for the peer checks. */
@@ -55,7 +57,7 @@ export async function measureOursInNode(
   const logits = new Map<SubjectName, Float32Array>();
   for (const subject of subjects) {
     try {
-      const measured = await measureOurs(context, subject, oursSettings(options, log));
+      const measured = await measureOurs(context, subject, oursSettings(context, options, log));
       environment.models.push(measured.result);
       logits.set(subject.name, measured.logits);
     } catch (error) {
@@ -66,7 +68,7 @@ export async function measureOursInNode(
   if (options.parts.includes('scaling')) {
     for (const size of options.scalingSizes) {
       const measured = environment.models.find((m) => m.subject === 'vgg19' && m.input[1] === size);
-      environment.scaling.push(measured ? scalingPointOf(measured) : await measureScalingPoint(context, size, options.seed, oursSettings(options, log)));
+      environment.scaling.push(measured ? scalingPointOf(measured) : await measureScalingPoint(context, size, options.seed, oursSettings(context, options, log)));
     }
   }
   return { environment, logits };

@@ -3,6 +3,8 @@
  * same measuring code as Node, on the browser's WebGPU adapter, and leaves the outcome on `window.__bench`.
  */
 import { createBrowserGpuContext } from '../../src/gpu/device-browser.ts';
+import { kernelChoicesFor } from '../../src/forward/autotune.ts';
+import { browserKernelChoiceStore } from '../../src/forward/kernel-choice-store-browser.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterJson, BrowserJob, BrowserJobOutcome, BrowserJobResult, MeasureSettingsJson, SubjectOnServer } from '../browser-jobs.ts';
 import { measureOurs, measureScalingPoint, type OursSettings } from '../measure-ours.ts';
@@ -53,8 +55,8 @@ async function prepareSubject(subject: SubjectOnServer): Promise<PreparedSubject
   };
 }
 
-function settingsFor(json: MeasureSettingsJson): OursSettings {
-  return { ...json, log };
+function settingsFor(context: GpuContext, json: MeasureSettingsJson): OursSettings {
+  return { ...json, kernels: kernelChoicesFor(context, browserKernelChoiceStore), log };
 }
 
 function adapterOf(context: GpuContext): AdapterJson {
@@ -129,12 +131,12 @@ async function runJob(job: BrowserJob): Promise<BrowserJobResult> {
   if (job.kind === 'ours') {
     const context = await createBrowserGpuContext();
     const subject = await prepareSubject(job.subject);
-    const { result } = await measureOurs(context, subject, settingsFor(job.settings));
+    const { result } = await measureOurs(context, subject, settingsFor(context, job.settings));
     return { kind: 'ours', adapter: adapterOf(context), result };
   }
   if (job.kind === 'scaling') {
     const context = await createBrowserGpuContext();
-    const result = await measureScalingPoint(context, job.inputSize, job.seed, settingsFor(job.settings));
+    const result = await measureScalingPoint(context, job.inputSize, job.seed, settingsFor(context, job.settings));
     return { kind: 'scaling', adapter: adapterOf(context), result };
   }
   const [subject, reference, adapter] = await Promise.all([prepareSubject(job.subject), fetchFloats(job.referenceUrl), defaultAdapter()]);
