@@ -1,6 +1,7 @@
 /** The Node/Dawn environment: our kernels in this process, the peers each in a child process. */
 import { readFileSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.ts';
+import { createNodeGpuContext } from '../src/gpu/device-node.ts';
 import { kernelChoicesFor } from '../src/forward/autotune.ts';
 import { nodeKernelChoiceStore } from '../src/forward/kernel-choice-store-node.ts';
 import { measureOurs, measureScalingPoint, type OursSettings } from './measure-ours.ts';
@@ -56,13 +57,18 @@ export async function measureOursInNode(
   environment.adapter = adapterSummary(context);
   const logits = new Map<SubjectName, Float32Array>();
   for (const subject of subjects) {
+    // A device of its own per subject: its first result then pays for its own pipeline compilation, as a user's
+    // first run does, instead of reusing what an earlier subject compiled.
+    const fresh = await createNodeGpuContext();
     try {
-      const measured = await measureOurs(context, subject, oursSettings(context, options, log));
+      const measured = await measureOurs(fresh, subject, oursSettings(fresh, options, log));
       environment.models.push(measured.result);
       logits.set(subject.name, measured.logits);
     } catch (error) {
       environment.errors.push({ what: `${subject.label} (ours)`, message: (error as Error).message });
       log(`${subject.label} failed: ${(error as Error).message}`);
+    } finally {
+      fresh.device.destroy();
     }
   }
   if (options.parts.includes('scaling')) {

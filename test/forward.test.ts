@@ -6,6 +6,7 @@ import { forwardReference } from '../src/reference/forward.ts';
 import type { Conv2dTile } from '../src/kernels/conv2d.ts';
 import { Conv2dWinogradOp } from '../src/kernels/conv2d-winograd.ts';
 import { Conv2dPointwiseOp } from '../src/kernels/conv2d-pointwise.ts';
+import { Conv2dIm2colOp } from '../src/kernels/conv2d-im2col.ts';
 import { Conv2dOp } from '../src/kernels/conv2d.ts';
 import { workgroupGemmTile } from '../src/kernels/gemm.ts';
 import { expectClose } from './helpers/compare.ts';
@@ -27,7 +28,9 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
       it(`${arch.name}, ${gemm ? 'Winograd and pointwise GEMM' : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
         const context = await testGpu();
         const model = randomModel(arch, 1000 + t);
-        const kernels = gemm ? { winograd: true, pointwise: true, gemmTile: tile } : { winograd: false, pointwise: false, conv2dTile: tile };
+        const kernels = gemm
+          ? { winograd: true, pointwise: true, im2col: true, gemmTile: tile }
+          : { winograd: false, pointwise: false, im2col: false, conv2dTile: tile };
         const gpu = await GpuModel.create(context, model, { kernels });
         models.push(gpu);
         const input = randomInput(elementCount(arch.input), 7 + t);
@@ -35,7 +38,7 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
         const got = await gpu.readActivations();
         const want = forwardReference(model, input);
         want.forEach((ref, i) => expectClose(got[i], ref, 1e-4, `${arch.name} activation ${i} (${i ? model.layers[i - 1].name : 'input'})`));
-        const gemmLayers = gpu.ops.filter((op) => op instanceof Conv2dWinogradOp || op instanceof Conv2dPointwiseOp).length;
+        const gemmLayers = gpu.ops.filter((op) => op instanceof Conv2dWinogradOp || op instanceof Conv2dPointwiseOp || op instanceof Conv2dIm2colOp).length;
         expect(gemmLayers > 0).toBe(gemm);
         if (!gemm) expect(gpu.ops.filter((op) => op instanceof Conv2dOp).length).toBe(model.layers.filter((l) => l.kind === 'conv2d').length);
       });

@@ -6,6 +6,7 @@ import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.
 import { DenseOp, type DenseKernel } from '../kernels/dense.ts';
 import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../kernels/conv2d-winograd.ts';
 import { Conv2dPointwiseOp, pointwiseApplies } from '../kernels/conv2d-pointwise.ts';
+import { Conv2dIm2colOp, im2colApplies, im2colBytes } from '../kernels/conv2d-im2col.ts';
 import type { GemmTile } from '../kernels/gemm.ts';
 import type { GpuOp } from '../kernels/dispatch.ts';
 import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
@@ -24,6 +25,8 @@ export interface KernelChoices {
   winograd: boolean;
   /** Run 1×1 stride-1 convolutions as a matrix product over pixels. */
   pointwise: boolean;
+  /** Run convolutions over at most 4 input channels (an RGB first layer) as im2col + matrix product. */
+  im2col: boolean;
   /** Tile of the GEMM behind Winograd and pointwise convolutions. */
   gemmTile: GemmTile;
   dense: DenseKernel;
@@ -33,6 +36,7 @@ export const defaultKernelChoices: KernelChoices = {
   conv2dTile: defaultConv2dTile,
   winograd: true,
   pointwise: true,
+  im2col: true,
   gemmTile: { tileM: 8, tileN4: 4, threads: 64 },
   dense: 'invocation',
 };
@@ -171,10 +175,13 @@ export class GpuModel {
   }
 }
 
+function bindingLimit(context: GpuContext): number {
+  return Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+}
+
 /** GEMM weights are not split: a layer whose weights exceed one binding runs as a (split) direct convolution. */
 function fitsOneBinding(context: GpuContext, layer: Layer & { kind: 'conv2d' }): boolean {
-  const bytes = Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4;
-  return bytes <= Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+  return Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4 <= bindingLimit(context);
 }
 
 /** Which conv layers run as Winograd, and the scratch they share (layers run one after another). */
@@ -224,6 +231,9 @@ function createLayerOp(
       if (workspace.layers.has(index)) return Conv2dWinogradOp.create(context, layer, input, output, workspace.buffers!, kernels.gemmTile);
       if (kernels.pointwise && pointwiseApplies(layer) && fitsOneBinding(context, layer)) {
         return Conv2dPointwiseOp.create(context, layer, input, output, kernels.gemmTile);
+      }
+      if (kernels.im2col && im2colApplies(layer) && im2colBytes(layer, output.shape) <= bindingLimit(context)) {
+        return Conv2dIm2colOp.create(context, layer, input, output, kernels.gemmTile);
       }
       return Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);
     case 'maxpool':

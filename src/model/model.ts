@@ -24,6 +24,15 @@ export class ModelWeightsError extends Error {
   override name = 'ModelWeightsError';
 }
 
+/** Index of the first NaN or ±Infinity, or −1. A plain loop: VGG19 has 143 M weights (findIndex took 1.3 s). */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
 /**
  * Checks that layers chain, that every weight tensor has exactly the size its spec says and holds only finite numbers,
  * and that there is one label per class. Loaders call this last, so nothing half-loaded escapes.
@@ -43,7 +52,7 @@ export function validateModel(model: Model): TensorShape[] {
           `${layer.name}: ${what} has ${tensor?.length ?? 'no'} values, the layer needs ${count}`,
         );
       }
-      const bad = tensor.findIndex((v) => !Number.isFinite(v));
+      const bad = firstNonFinite(tensor);
       if (bad >= 0) {
         throw new ModelWeightsError(`${layer.name}: ${what}[${bad}] is ${tensor[bad]}; the weights file is corrupt`);
       }
