@@ -67,20 +67,30 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let kxFirst = u32(max(0, -x0));
   let kxEnd = u32(clamp(i32(params.inWidth) - x0, 0, i32(params.kernel)));
 
+  // The window's taps, unrolled (TAPS = K·K, a define): where each reads its weights and its input pixel, and whether
+  // the pixel is inside the input (padding contributes zero). The channel loop then does all taps per iteration.
+  //#unroll t TAPS
+  let ky${t} = ${t}u / params.kernel;
+  let kx${t} = ${t}u % params.kernel;
+  let inside${t} = ky${t} >= kyFirst && ky${t} < kyEnd && kx${t} >= kxFirst && kx${t} < kxEnd;
+  let w${t} = weightAt(row, ky${t}, kx${t}, 0u);
+  let p${t} = select(0u, pixelAt(u32(y0 + i32(ky${t})), u32(x0 + i32(kx${t})), 0u), inside${t});
+  //#end
   var bestChannel = 0u;
   var bestSum = 0.0;
   for (var c4 = 0u; c4 * 4u < params.inChannels; c4++) {
     var sums = vec4f(0.0);
-    for (var ky = kyFirst; ky < kyEnd; ky++) {
-      for (var kx = kxFirst; kx < kxEnd; kx++) {
-        sums += weights[weightAt(row, ky, kx, c4)] * activations[pixelAt(u32(y0 + i32(ky)), u32(x0 + i32(kx)), c4)];
-      }
-    }
-    for (var lane = 0u; lane < 4u; lane++) {
-      let channel = c4 * 4u + lane;
-      if (channel < params.inChannels && (channel == 0u || sums[lane] > bestSum)) {
-        bestSum = sums[lane];
-        bestChannel = channel;
+    //#unroll t TAPS
+    sums += select(vec4f(0.0), weights[w${t} + c4] * activations[p${t} + c4], inside${t});
+    //#end
+    // Lanes are visited only when one can win (ties keep the lowest channel, as a strict > in channel order does).
+    if (c4 == 0u || max(max(sums.x, sums.y), max(sums.z, sums.w)) > bestSum) {
+      for (var lane = 0u; lane < 4u; lane++) {
+        let channel = c4 * 4u + lane;
+        if (channel < params.inChannels && (channel == 0u || sums[lane] > bestSum)) {
+          bestSum = sums[lane];
+          bestChannel = channel;
+        }
       }
     }
   }

@@ -1,7 +1,8 @@
 // Backtracking through a fully connected layer, over one chunk of weight rows (the forward kernel's layout: rows
 // zero-padded to a multiple of 4). One invocation per node j of the memory vector above whose row is in the chunk; it
-// walks the row and selects input i where the contribution w[j, i]·a[i] is positive, or, at the fc→spatial boundary
-// under the official rule, only the largest contribution (ties: lowest i).
+// walks the row and, at the fc→spatial boundary under the official rule, selects only the largest contribution
+// w[j, i]·a[i] (ties: lowest i); otherwise it counts the positive contributions, its out-degree, and leaves selecting
+// them to backtrack_dense_inputs.wgsl, which does it without an atomic per edge.
 
 struct Params {
   inFeatures: u32,
@@ -36,6 +37,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     var bestValue = 0.0;
     for (var i4 = 0u; i4 < in4; i4++) {
       let products = weights[row + i4] * activations[i4];
+      // Lanes are visited only when one can win (ties keep the lowest i, as a strict > in order does).
+      if (i4 > 0u && max(max(products.x, products.y), max(products.z, products.w)) <= bestValue) { continue; }
       for (var lane = 0u; lane < 4u; lane++) {
         let i = i4 * 4u + lane;
         if (i < params.inFeatures && (i == 0u || products[lane] > bestValue)) {
@@ -48,17 +51,17 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     memoryVector[t].childCount = 1u;
     return;
   }
-  var chosen = 0u;
-  for (var i4 = 0u; i4 < in4; i4++) {
-    let positive = weights[row + i4] * activations[i4] > vec4f(0.0);
-    if (!any(positive)) { continue; }
-    for (var lane = 0u; lane < 4u; lane++) {
-      // Padding lanes hold 0 · 0, never positive.
-      if (positive[lane]) {
-        selectChild(i4 * 4u + lane, node);
-        chosen++;
-      }
-    }
+  var chosen = vec4u(0u);
+  var i4 = 0u;
+  // Four vec4s an iteration: on a CPU driver the iterations, not the loads, are what costs.
+  for (; i4 + 4u <= in4; i4 += 4u) {
+    //#unroll u 4
+    chosen += select(vec4u(0u), vec4u(1u), weights[row + i4 + ${u}u] * activations[i4 + ${u}u] > vec4f(0.0));
+    //#end
   }
-  memoryVector[t].childCount = chosen;
+  for (; i4 < in4; i4++) {
+    // Padding lanes hold 0 · 0, never positive.
+    chosen += select(vec4u(0u), vec4u(1u), weights[row + i4] * activations[i4] > vec4f(0.0));
+  }
+  memoryVector[t].childCount = chosen.x + chosen.y + chosen.z + chosen.w;
 }

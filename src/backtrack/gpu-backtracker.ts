@@ -3,6 +3,7 @@ import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { GpuModel } from '../forward/gpu-model.ts';
+import { foldedGrid } from '../kernels/gemm.ts';
 import { splitRows, type RowChunk } from '../kernels/split-rows.ts';
 import { DenseOp } from '../kernels/dense.ts';
 import type { Conv2dLayer, DenseLayer, Layer, MaxPoolSpec } from '../model/layers.ts';
@@ -81,7 +82,9 @@ export class GpuBacktracker {
     /** Per memory vector: its indirect dispatch arguments and its size, written by the GPU. */
     private readonly vectorSizes: GPUBuffer,
     private readonly scratch: { selected: GPUBuffer; selections: GPUBuffer; blockTotals: GPUBuffer },
-    private readonly kernels: Record<'conv2d' | 'dense' | 'maxpool' | 'globalAvgPool' | 'count' | 'scatter', Kernel>,
+    private readonly kernels: Record<'dense' | 'denseInputs' | 'maxpool' | 'globalAvgPool' | 'count' | 'scatter', Kernel>,
+    /** backtrack_conv2d by kernel size (its taps are unrolled). */
+    private readonly convKernels: Map<number, Kernel>,
     /** Canonical (OIHW) conv weights by layer index, in chunks of output channels. */
     private readonly convWeights: Map<number, (RowChunk & { buffer: GPUBuffer })[]>,
     private readonly owned: GPUBuffer[],
@@ -90,10 +93,15 @@ export class GpuBacktracker {
   static async create(gpuModel: GpuModel): Promise<GpuBacktracker> {
     const { context, model, shapes } = gpuModel;
     const top = model.layers.length;
-    const names = ['conv2d', 'dense', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
-    const shaders = ['backtrack_conv2d', 'backtrack_dense', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
+    const names = ['dense', 'denseInputs', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
+    const shaders = ['backtrack_dense', 'backtrack_dense_inputs', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
     const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
     const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
+    // The conv kernel unrolls its window's taps: one variant per kernel size the model has.
+    const kernelSizes = [...new Set(model.layers.flatMap((l) => (l.kind === 'conv2d' ? [l.kernel] : [])))];
+    const convKernels = new Map(
+      await Promise.all(kernelSizes.map(async (k) => [k, await Kernel.create(context, { shader: 'backtrack_conv2d', defines: { TAPS: k * k } })] as const)),
+    );
     return gpuStep(context, 'allocating the backtracking buffers', () => {
       const vectors: MemoryVectorBuffer[] = [];
       const newVector = (capacity: number): MemoryVectorBuffer => {
@@ -132,7 +140,7 @@ export class GpuBacktracker {
       };
       const convWeights = uploadConvWeights(context, model.layers);
       const owned = [vectorSizes, ...Object.values(scratch), ...vectors.map((v) => v.buffer), ...[...convWeights.values()].flat().map((c) => c.buffer)];
-      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, vectorSizes, scratch, kernels, convWeights, owned);
+      return new GpuBacktracker(context, gpuModel, levelBuffers, vectors, vectorSizes, scratch, kernels, convKernels, convWeights, owned);
     });
   }
 
@@ -248,7 +256,7 @@ export class GpuBacktracker {
       const conv = layer as Conv2dLayer;
       for (const chunk of this.convWeights.get(index)!) {
         steps.push(
-          indirect(this.kernels.conv2d, { ...common, weights: chunk.buffer }, {
+          indirect(this.convKernels.get(conv.kernel)!, { ...common, weights: chunk.buffer }, {
             inWidth: inShape.width,
             inHeight: inShape.height,
             inChannels: inShape.channels,
@@ -270,16 +278,33 @@ export class GpuBacktracker {
       const op = ops[index];
       if (!(op instanceof DenseOp)) throw new Error(`${layer.name}: expected a dense op`);
       for (const chunk of op.weights.chunks) {
+        const rowStride = Math.ceil(dense.inFeatures / 4) * 4;
+        // Official boundary: each node selects its top contributor. Otherwise each node counts its positive
+        // contributions (its out-degree) and the inputs select themselves, with no atomic per edge.
         steps.push(
           indirect(this.kernels.dense, { ...common, weights: chunk.buffer }, {
             inFeatures: dense.inFeatures,
-            rowStride: Math.ceil(dense.inFeatures / 4) * 4,
+            rowStride,
             chunkFirstRow: chunk.first,
             chunkRows: chunk.count,
             topOnly: selection.topOnly ? 1 : 0,
             vectorAbove: above.index,
           }),
         );
+        if (!selection.topOnly) {
+          const kernel = this.kernels.denseInputs;
+          const bindGroup = kernel.bindGroup({
+            memoryVector: above.buffer,
+            vectorSizes: this.vectorSizes,
+            activations: input.buffer,
+            weights: chunk.buffer,
+            selected: this.scratch.selected,
+            selections: this.scratch.selections,
+            params: this.own(kernel.uniforms({ inFeatures: dense.inFeatures, rowStride, chunkFirstRow: chunk.first, chunkRows: chunk.count, vectorAbove: above.index })),
+          });
+          const grid = foldedGrid(Math.ceil(dense.inFeatures / 4), 64);
+          steps.push({ layer: layer.name, encode: (pass) => kernel.dispatch(pass, bindGroup, ...grid) });
+        }
       }
     } else if (selection.kind === 'maxpool') {
       const pool = layer as MaxPoolSpec;

@@ -1,0 +1,69 @@
+// Backtracking through a fully connected layer when every positive contribution is kept (between fc layers, and at
+// the fc→spatial boundary under hysm), seen from the inputs: one invocation per vec4 of input features walks the memory
+// vector above and counts, per input i, the nodes j whose contribution w[j, i]·a[i] is positive, the first of them
+// being the lowest parent. No edge needs an atomic: the inputs belong to this invocation alone (only their bits in the
+// shared bitmap are set atomically). Four inputs per invocation because on a CPU driver the loop iterations, not the
+// loads, are what costs. Weight chunks are separate dispatches, one after another, so a later chunk adds to what an
+// earlier one wrote. The out-degree of each node above comes from backtrack_dense.wgsl in counting mode. 64 invocations
+// per workgroup; overflow of the grid's x folds into y.
+
+struct MemoryNode {
+  node: u32,
+  parent: u32,
+  parentCount: u32,
+  childCount: u32,
+}
+
+struct Selection {
+  count: u32,
+  lowestParent: u32,
+}
+
+struct Params {
+  inFeatures: u32,
+  rowStride: u32,
+  chunkFirstRow: u32,
+  chunkRows: u32,
+  vectorAbove: u32,
+}
+
+@group(0) @binding(0) var<storage, read> memoryVector: array<MemoryNode>;
+@group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
+// Read as vec4s: rows and the input vector are zero-padded to a multiple of 4.
+@group(0) @binding(2) var<storage, read> activations: array<vec4f>;
+@group(0) @binding(3) var<storage, read> weights: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> selected: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> selections: array<Selection>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i4 = id.x + id.y * groups.x * 64u;
+  if (i4 * 4u >= params.inFeatures) { return; }
+  let a = activations[i4];
+  // Zero inputs (most ReLU outputs) contribute nothing to any node.
+  if (all(a == vec4f(0.0))) { return; }
+  var counts = vec4u(0u);
+  var lowest = vec4u(0u);
+  let size = vectorSizes[params.vectorAbove * 4u + 3u];
+  let end = params.chunkFirstRow + params.chunkRows;
+  let stride4 = params.rowStride / 4u;
+  for (var t = 0u; t < size; t++) {
+    let j = memoryVector[t].node;
+    if (j < params.chunkFirstRow) { continue; }
+    // The memory vector is sorted: no later node is in this chunk.
+    if (j >= end) { break; }
+    let positive = weights[(j - params.chunkFirstRow) * stride4 + i4] * a > vec4f(0.0);
+    // The first node to select an input is its lowest parent (stored as 0xFFFFFFFF − id, as the compaction expects).
+    lowest = select(lowest, vec4u(0xFFFFFFFFu - j), positive & (counts == vec4u(0u)));
+    counts += select(vec4u(0u), vec4u(1u), positive);
+  }
+  for (var lane = 0u; lane < 4u; lane++) {
+    let i = i4 * 4u + lane;
+    if (counts[lane] == 0u || i >= params.inFeatures) { continue; }
+    let before = selections[i];
+    // An earlier chunk's parents are lower than this chunk's: keep its lowest parent.
+    selections[i] = Selection(before.count + counts[lane], select(lowest[lane], before.lowestParent, before.count > 0u));
+    atomicOr(&selected[i >> 5u], 1u << (i & 31u));
+  }
+}
