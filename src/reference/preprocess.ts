@@ -17,7 +17,7 @@ function axisTaps(center: number, scale: number, size: number): { first: number;
 }
 
 /**
- * CPU reference of `shaders/preprocess.wgsl`: the photo resampled with an antialiased (area-widened triangle) filter
+ * CPU reference of `shaders/preprocess_rows.wgsl` + `preprocess_columns.wgsl` (computed here in one 2-D sum): the photo resampled with an antialiased (area-widened triangle) filter
  * into the model's input, letterbox fill outside the content, then scaled and normalised. Returns CHW float32.
  */
 export function preprocessReference(image: RgbaImage, pre: Preprocess): Float32Array {

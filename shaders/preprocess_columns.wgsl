@@ -1,0 +1,57 @@
+// Photo → model input, step 2 of 2: resample the row-filtered photo vertically onto each model pixel, then scale,
+// channel order and mean/std; pixels outside the letterbox content get the fill value. One invocation per model-input
+// pixel, 8×8 workgroups. Output: channels-last, 4 lanes per pixel (the 4th is 0) — the layout every other kernel reads.
+
+struct Params {
+  imageHeight: u32,
+  outWidth: u32,
+  outHeight: u32,
+  contentX: u32,
+  contentY: u32,
+  contentWidth: u32,
+  contentHeight: u32,
+  rowFirst: u32,
+  sourceY: f32,
+  scaleY: f32,
+  fill: f32,
+  pixelScale: f32,
+  bgr: u32,
+  mean0: f32,
+  mean1: f32,
+  mean2: f32,
+  std0: f32,
+  std1: f32,
+  std2: f32,
+}
+
+@group(0) @binding(0) var<storage, read> rowsIn: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> output: array<vec4f>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+//#include resample
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let x = id.x;
+  let y = id.y;
+  if (x >= params.outWidth || y >= params.outHeight) { return; }
+  var rgb = vec3f(params.fill);
+  let inside = x >= params.contentX && y >= params.contentY &&
+      x < params.contentX + params.contentWidth && y < params.contentY + params.contentHeight;
+  if (inside) {
+    let center = params.sourceY + (f32(y - params.contentY) + 0.5) * params.scaleY;
+    let taps = tapRange(center, params.scaleY, params.imageHeight);
+    var sum = vec3f(0.0);
+    var total = 0.0;
+    for (var j = taps.x; j < taps.y; j++) {
+      let w = tapWeight(j, center, params.scaleY);
+      sum += w * rowsIn[(j - params.rowFirst) * params.contentWidth + (x - params.contentX)].rgb;
+      total += w;
+    }
+    rgb = sum / total * params.pixelScale;
+  }
+  if (params.bgr == 1u) { rgb = rgb.bgr; }
+  let mean = vec3f(params.mean0, params.mean1, params.mean2);
+  let deviation = vec3f(params.std0, params.std1, params.std2);
+  output[y * params.outWidth + x] = vec4f((rgb - mean) / deviation, 0.0);
+}
