@@ -7,12 +7,7 @@
 // earlier one wrote. The out-degree of each node above comes from backtrack_dense.wgsl in counting mode. 64 invocations
 // per workgroup; overflow of the grid's x folds into y.
 
-struct MemoryNode {
-  node: u32,
-  parent: u32,
-  parentCount: u32,
-  childCount: u32,
-}
+//#include memory_node
 
 struct Selection {
   count: u32,

@@ -6,12 +6,7 @@
 
 const WORDS_PER_INVOCATION = 16u;
 
-struct MemoryNode {
-  node: u32,
-  parent: u32,
-  parentCount: u32,
-  childCount: u32,
-}
+//#include memory_node
 
 struct Selection {
   count: u32,

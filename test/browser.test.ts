@@ -213,6 +213,7 @@ if (!hasChromium()) {
       /** The page of the first test, kept for the explorer test (the model is loaded and a photo explained). */
       let demo: { page: Page; log: string[] } | null = null;
       let nodeTotal = 0;
+      let topClass = -1;
 
       it('explains a PNG exactly as Node does, with both rules and a chosen class; sliders re-run only the maps', async () => {
         const png = join(scratch, 'dog.png');
@@ -227,6 +228,7 @@ if (!hasChromium()) {
         expected.officialSecond = await explainer.backtrack(state, 'official', second);
         explainer.destroy();
         nodeTotal = expected.hysm.layers.reduce((sum, l) => sum + l.nodes.length, 0);
+        topClass = expected.hysm.target.classIndex;
 
         demo = await openDemo(browser, `${server.url}/${modelQuery}`);
         const { page, log } = demo;
@@ -322,6 +324,23 @@ if (!hasChromium()) {
         await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 900)));
         await page.screenshot({ path: join(artifacts, 'explorer-playing.png') });
         expect(await page.evaluate(() => window.__demo!.app.internals.explorer.explorer!.isPlaying)).toBe(true);
+        expect(log.filter((line) => line.includes('page error'))).toEqual([]);
+      });
+
+      it('tunes the kernels on this adapter, remembers the choice, and explains again with it', async () => {
+        if (!demo) throw new Error('the first test did not get the page to an explanation');
+        const { page, log } = demo;
+        const before = (await page.evaluate(() => window.__fixations))!;
+        await page.click('[data-testid=tune-kernels]');
+        await page.waitForFunction(() => /^Fastest here/.test(document.querySelector('[data-testid=tune-status]')?.textContent ?? ''), { timeout: 300_000 });
+        const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('webgpu-fixations:kernel-choices') ?? '{}'));
+        const entries = Object.values(stored) as { choices: { gemmTile: unknown }; measurements: { kernel: string }[] }[];
+        expect(entries).toHaveLength(1);
+        expect(entries[0].measurements.filter((m) => m.kernel === 'gemm').length).toBeGreaterThan(1);
+        expect(await page.$eval('[data-testid=gpu-info]', (e) => e.textContent)).toMatch(/KernelsGEMM (registers|workgroup)/);
+        // The model is uploaded again with the chosen kernels and the photo explained again: the same class wins.
+        const result = await waitForResult(page, log, `r.serial > ${before.serial} && r.counts.forward > ${before.counts.forward}`);
+        expect(result.predictions[0].classIndex).toBe(topClass);
         expect(log.filter((line) => line.includes('page error'))).toEqual([]);
         await page.close();
       });

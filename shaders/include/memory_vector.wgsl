@@ -4,12 +4,7 @@
 // more parent in `selections`, and its lowest parent, kept as 0xFFFFFFFF − id under atomicMax so that all scratch
 // starts, and is left by the compaction, zero.
 
-struct MemoryNode {
-  node: u32,
-  parent: u32,
-  parentCount: u32,
-  childCount: u32,
-}
+//#include memory_node
 
 struct Selection {
   count: atomic<u32>,

@@ -6,7 +6,7 @@ import type { DecodedImage } from '../image/decode-node.ts';
 import { writePng } from '../image/encode-node.ts';
 import { jsonText } from '../json-text.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
-import { mapsForExplanation, toOriginalPixels } from '../postprocess/explanation-maps.ts';
+import { mapsForExplanation, mapsSummary, toOriginalPixels } from '../postprocess/explanation-maps.ts';
 import { pixelBoxEdges } from '../postprocess/geometry.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { boxesOverlay, fixationsOverlay, heatmapOverlay, maskImage } from '../render/overlays.ts';
@@ -61,13 +61,7 @@ export async function writeExplanationOutputs(
     model: explainer.model.name,
     ...explanationJson(explanation, options.timings),
     maps: {
-      settings: options.settings,
-      threshold: maps.threshold,
-      keptFixations: maps.kept.length,
-      removedFixations: maps.removed.length,
-      box: toOriginalPixels(maps.box, photo),
-      fixationBox: toOriginalPixels(maps.fixationBox, photo),
-      saliencyBox: toOriginalPixels(maps.saliencyBox, photo),
+      ...mapsSummary(maps, photo),
       coarse: coarse && { ...coarse, photoBox: toOriginalPixels(coarse.photoBox, photo) },
       files,
     },

@@ -8,7 +8,7 @@
  *
  * Counts are numbers or define names; unrolls nest. Everything else is plain WGSL, and `${NAME}` of a define works
  * anywhere (`const TILE_M = ${TILE_M}u;`). `//#include name` pastes `shaders/include/name.wgsl` (helpers that several
- * kernels share, such as the fused activations).
+ * kernels share, such as the fused activations); includes may include.
  */
 export type Defines = Readonly<Record<string, number>>;
 
@@ -31,12 +31,14 @@ export function expandWgsl(
     throw new Error(`${shaderName}: //#include needs a shader source`);
   },
 ): string {
-  const lines = source
-    .split('\n')
-    .flatMap((line) => {
+  const pasted = (text: string, chain: string[]): string[] =>
+    text.split('\n').flatMap((line) => {
       const match = include.exec(line);
-      return match ? includeSource(`include/${match[1]}`).split('\n') : [line];
+      if (!match) return [line];
+      if (chain.includes(match[1])) throw new Error(`${shaderName}: //#include ${[...chain, match[1]].join(' → ')} is a cycle`);
+      return pasted(includeSource(`include/${match[1]}`), [...chain, match[1]]);
     });
+  const lines = pasted(source, []);
   let index = 0;
 
   function block(values: Defines, closing: boolean): string[] {

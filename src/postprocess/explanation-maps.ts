@@ -25,3 +25,16 @@ export function toOriginalPixels(box: Box | null, photo: Photo): Box | null {
   const sy = (photo.originalHeight ?? photo.height) / photo.height;
   return { x0: Math.round(box.x0 * sx), y0: Math.round(box.y0 * sy), x1: Math.round(box.x1 * sx), y1: Math.round(box.y1 * sy) };
 }
+
+/** What the JSON outputs (CLI and page) say of the maps, boxes in the original photo's pixels. */
+export function mapsSummary(maps: Maps, photo: Photo) {
+  return {
+    settings: maps.settings,
+    threshold: maps.threshold,
+    keptFixations: maps.kept.length,
+    removedFixations: maps.removed.length,
+    box: toOriginalPixels(maps.box, photo),
+    fixationBox: toOriginalPixels(maps.fixationBox, photo),
+    saliencyBox: toOriginalPixels(maps.saliencyBox, photo),
+  };
+}

@@ -1,6 +1,8 @@
 import type { Rule } from '../backtrack/rules.ts';
 import { explanationJson } from '../explain.ts';
 import { ExplorerPanel } from '../explorer/explorer-panel.ts';
+import { kernelChoicesFor } from '../forward/autotune.ts';
+import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import { createBrowserGpuContext } from '../gpu/device-browser.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -8,7 +10,7 @@ import { ImageInputError } from '../image/rgba-image.ts';
 import { jsonText } from '../json-text.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import type { Model } from '../model/model.ts';
-import { toOriginalPixels } from '../postprocess/explanation-maps.ts';
+import { mapsSummary } from '../postprocess/explanation-maps.ts';
 import { colormapTable } from '../render/colormap.ts';
 import { decodeImageBlob, type Photo } from './decode-browser.ts';
 import { saveBlob, saveCanvasPng, saveText, stem } from './downloads.ts';
@@ -88,7 +90,7 @@ export class DemoApp {
       this.setState('no-webgpu');
       return;
     }
-    renderGpuInfo(byId('gpu-info'), context);
+    renderGpuInfo(byId('gpu-info'), context, kernelChoicesFor(context, browserKernelChoiceStore));
     void context.device.lost.then((info) => {
       void this.camera.stop();
       this.banner.show(new DeviceLostError(info.reason ?? 'unknown', info.message));
@@ -108,6 +110,7 @@ export class DemoApp {
       this.setState('no-webgpu');
       return;
     }
+    byId<HTMLButtonElement>('tune-kernels').disabled = false;
     this.session.setRule(this.params.get('rule') === 'official' ? 'official' : 'hysm');
     (document.querySelector(`input[name="rule"][value="${this.session.rule}"]`) as HTMLInputElement).checked = true;
     this.session.settings = this.controls.settings;
@@ -374,22 +377,34 @@ export class DemoApp {
       image: { file: photo.name, width: photo.originalWidth, height: photo.originalHeight },
       model: session.model.name,
       ...explanationJson(session.explanation),
-      maps: maps && {
-        settings: maps.settings,
-        threshold: maps.threshold,
-        keptFixations: maps.kept.length,
-        removedFixations: maps.removed.length,
-        box: toOriginalPixels(maps.box, photo),
-        fixationBox: toOriginalPixels(maps.fixationBox, photo),
-        saliencyBox: toOriginalPixels(maps.saliencyBox, photo),
-      },
+      maps: maps && mapsSummary(maps, photo),
     };
     saveText(jsonText(json), `${stem(photo.name)}.${session.explanation.rule}.json`);
   }
 
   // ---- wiring
 
+  private async tuneKernels(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const button = byId<HTMLButtonElement>('tune-kernels');
+    const status = byId('tune-status');
+    button.disabled = true;
+    try {
+      const result = await session.tune((m) => (status.textContent = `${m.kernel} ${m.candidate}: ${m.ms.toFixed(1)} ms`));
+      const fastest = (kernel: string) => result.measurements.filter((m) => m.kernel === kernel).reduce((a, b) => (b.ms < a.ms ? b : a));
+      status.textContent = `Fastest here: GEMM ${fastest('gemm').candidate}, dense per ${fastest('dense').candidate}. Remembered for this adapter.`;
+      renderGpuInfo(byId('gpu-info'), session.context, session.kernelChoices);
+    } catch (error) {
+      status.textContent = '';
+      this.banner.show(error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   private bindInputs(): void {
+    byId<HTMLButtonElement>('tune-kernels').addEventListener('click', () => void this.tuneKernels());
     byId<HTMLInputElement>('photo-file').addEventListener('change', (event) => {
       const input = event.target as HTMLInputElement;
       const file = input.files?.[0];

@@ -1,5 +1,8 @@
 import type { Rule } from '../backtrack/rules.ts';
 import { Explainer, type Explanation, type ForwardState } from '../explain.ts';
+import { autotune, kernelChoicesFor, type Measurement, type TuningResult } from '../forward/autotune.ts';
+import type { KernelChoices } from '../forward/gpu-model.ts';
+import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Model } from '../model/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
@@ -86,9 +89,26 @@ export class ExplainSession {
       this.maps = null;
       this.target = null;
       this.activationCache.clear();
-      this.explainer = await Explainer.create(this.context, model, { onUploadProgress });
+      this.explainer = await Explainer.create(this.context, model, { onUploadProgress, kernels: this.kernelChoices });
       if (this.photo) this.request(Stage.Forward);
     });
+  }
+
+  /** This adapter's tuned kernel variants when it was tuned in this browser, else its class's defaults. */
+  get kernelChoices(): KernelChoices {
+    return kernelChoicesFor(this.context, browserKernelChoiceStore);
+  }
+
+  /** Times the kernel variants on this adapter, remembers the fastest, and re-uploads the model to use them. */
+  async tune(onMeasurement?: (m: Measurement) => void): Promise<TuningResult> {
+    const result = await this.exclusive(async () => {
+      this.events.busy('Timing kernel variants on this GPU');
+      return autotune(this.context, 3, onMeasurement);
+    });
+    browserKernelChoiceStore.save(result);
+    const model = this.model;
+    if (model) await this.setModel(model);
+    return result;
   }
 
   /** A new photo: runs the network. A live frame keeps the chosen class; any other photo goes back to the top-1. */

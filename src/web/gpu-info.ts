@@ -1,3 +1,5 @@
+import { describeTile } from '../forward/autotune.ts';
+import type { KernelChoices } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
@@ -32,7 +34,7 @@ function rows(list: HTMLElement, entries: [string, string][]): void {
 }
 
 /** The adapter's name and the limits that decide which models fit. */
-export function renderGpuInfo(list: HTMLElement, context: GpuContext): void {
+export function renderGpuInfo(list: HTMLElement, context: GpuContext, kernels: KernelChoices): void {
   const limits = context.device.limits;
   rows(list, [
     ['Adapter', `${context.adapter.name}${context.adapter.isFallbackAdapter ? ' (software fallback)' : ''}`],
@@ -41,6 +43,7 @@ export function renderGpuInfo(list: HTMLElement, context: GpuContext): void {
       return [name, name.endsWith('Size') && name !== 'maxComputeWorkgroupStorageSize' ? bytes(value) : value.toLocaleString('en')];
     }),
     ['timestamp-query', context.hasTimestampQuery ? 'yes' : 'no'],
+    ['Kernels', `GEMM ${describeTile(kernels.gemmTile)}, dense per ${kernels.dense}`],
   ]);
 }
 
