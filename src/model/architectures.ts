@@ -16,7 +16,7 @@ export interface VggOptions {
   classes?: number;
   /** Channels of the five blocks; ImageNet VGG: 64, 128, 256, 512, 512. */
   widths?: readonly number[];
-  /** Input side; the classifier sees (side / 32)² positions. */
+  /** Input side; the classifier sees ⌊side / 32⌋² positions (each max-pool floors). */
   inputSize?: number;
   /** Width of fc6 and fc7; ImageNet VGG: 4096. */
   hidden?: number;
@@ -49,7 +49,7 @@ export function vggLayers(depth: VggDepth, options: VggOptions = {}): LayerSpec[
   });
   layers.push(
     { kind: 'flatten', name: 'flatten' },
-    { kind: 'dense', name: 'fc6', inFeatures: widths[4] * (inputSize / 32) ** 2, outFeatures: hidden, activation: 'relu' },
+    { kind: 'dense', name: 'fc6', inFeatures: widths[4] * Math.floor(inputSize / 32) ** 2, outFeatures: hidden, activation: 'relu' },
     { kind: 'dense', name: 'fc7', inFeatures: hidden, outFeatures: hidden, activation: 'relu' },
     { kind: 'dense', name: 'fc8', inFeatures: hidden, outFeatures: classes, activation: 'linear' },
     { kind: 'softmax', name: 'prob' },
