@@ -83,7 +83,8 @@ function listOf<T extends string>(choices: readonly T[]): (value: string) => T[]
 
 function sizes(value: string): number[] {
   const list = value.split(',').map((s) => positiveInteger(s.trim()));
-  if (list.some((s) => s % 32 !== 0)) throw new InvalidArgumentError('VGG input sizes must be multiples of 32');
+  // Five 2×2 max-pools: below 32 px nothing is left for fc6.
+  if (list.some((s) => s < 32)) throw new InvalidArgumentError('VGG input sizes must be at least 32 px');
   return list;
 }
 

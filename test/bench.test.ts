@@ -62,6 +62,8 @@ describe('options', () => {
     expect(smoke.vggInput).toBe(64);
     expect(smoke.peers).toEqual(['ort-wasm']);
     expect(smoke.peerRuns).toBe(1);
+    // Sides that are not multiples of 32 are fine (the max-pools floor); below 32 nothing reaches fc6.
+    expect(parseBenchOptions(['--scaling-sizes', '100,112']).scalingSizes).toEqual([100, 112]);
   });
 });
 
