@@ -55,6 +55,26 @@ describe('GPU backtracking equals the CPU reference on seeded random nets', () =
     });
   }
 
+  it('with dense weights split over several bindings (small limits), every tree still equals the reference', async () => {
+    const arch = smallArchitectures()[2];
+    const model = randomModel(arch, 23);
+    // d1's weights (594 × 132 floats ≈ 310 KB) are split in 64 KiB chunks, so a memory vector spans several of them.
+    const small = await testGpu({ maxStorageBufferBindingSize: 64 * 1024, maxBufferSize: 64 * 1024 });
+    const gpu = await GpuModel.create(small, model, { kernels: { winograd: false } });
+    const backtracker = await GpuBacktracker.create(gpu);
+    cleanups.push(() => (backtracker.destroy(), gpu.destroy()));
+    const d1 = gpu.ops[arch.layers.findIndex((l) => l.name === 'd1')] as unknown as { weights: { chunks: unknown[] } };
+    expect(d1.weights.chunks.length).toBeGreaterThan(2);
+    await gpu.runTensor(randomInput(elementCount(arch.input), 4));
+    const activations = await gpu.readActivations();
+    for (const rule of rules) {
+      for (let target = 0; target < activations[activations.length - 1].length; target++) {
+        const { tree } = await backtracker.run(target, rule);
+        expectTreeMatchesReference(model, activations, tree, rule, `split ${arch.name} class ${target} ${rule}`);
+      }
+    }
+  });
+
   it('the official rule keeps one contributor at the boundary; hysm keeps every positive one', async () => {
     const model = randomModel(smallArchitectures()[2], 5);
     const gpu = await GpuModel.create(await testGpu(), model);

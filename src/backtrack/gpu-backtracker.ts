@@ -17,6 +17,8 @@ const wordsPerBlock = 1024;
 const memoryNodeWords = 4;
 /** Per memory vector in `vectorSizes`: indirect dispatch x, y, z, then the size. */
 const vectorSizeWords = 4;
+/** vec4s of inputs one invocation of backtrack_dense_inputs.wgsl owns: fewer loop trips over the memory vector. */
+const denseInputVec4s = 4;
 
 /** A memory vector on the GPU, sized for the most nodes it can ever hold. */
 interface MemoryVectorBuffer {
@@ -95,7 +97,8 @@ export class GpuBacktracker {
     const top = model.layers.length;
     const names = ['dense', 'denseInputs', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
     const shaders = ['backtrack_dense', 'backtrack_dense_inputs', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
-    const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader })));
+    const defines = (shader: string) => (shader === 'backtrack_dense_inputs' ? { VEC4S: denseInputVec4s } : undefined);
+    const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader, defines: defines(shader) })));
     const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
     // The conv kernel unrolls its window's taps: one variant per kernel size the model has.
     const kernelSizes = [...new Set(model.layers.flatMap((l) => (l.kind === 'conv2d' ? [l.kernel] : [])))];
@@ -302,7 +305,7 @@ export class GpuBacktracker {
             selections: this.scratch.selections,
             params: this.own(kernel.uniforms({ inFeatures: dense.inFeatures, rowStride, chunkFirstRow: chunk.first, chunkRows: chunk.count, vectorAbove: above.index })),
           });
-          const grid = foldedGrid(Math.ceil(dense.inFeatures / 4), 64);
+          const grid = foldedGrid(Math.ceil(dense.inFeatures / (4 * denseInputVec4s)), 64);
           steps.push({ layer: layer.name, encode: (pass) => kernel.dispatch(pass, bindGroup, ...grid) });
         }
       }
