@@ -2,20 +2,7 @@
 // 25088×4096, exceed a single binding and are split by rows). One invocation per output feature; it walks its weight
 // row in vec4s. Input and rows are zero-padded to a multiple of 4.
 
-struct Params {
-  inC4: u32,
-  rows: u32,
-  rowOffset: u32,
-  activation: u32,
-}
-
-@group(0) @binding(0) var<storage, read> input: array<vec4f>;
-@group(0) @binding(1) var<storage, read> weights: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> output: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-
-//#include activation
+//#include dense_interface
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {

@@ -2,20 +2,7 @@
 // The invocations stride through the weight row together (neighbouring invocations read neighbouring vec4s, so the
 // loads coalesce), then reduce their partial sums in workgroup memory.
 
-struct Params {
-  inC4: u32,
-  rows: u32,
-  rowOffset: u32,
-  activation: u32,
-}
-
-@group(0) @binding(0) var<storage, read> input: array<vec4f>;
-@group(0) @binding(1) var<storage, read> weights: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> output: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
-
-//#include activation
+//#include dense_interface
 
 var<workgroup> partial: array<f32, 64>;
 

@@ -12,24 +12,7 @@ const TILE_M = ${TILE_M}u;
 const TILE_N4 = ${TILE_N4}u;
 override WG_X: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  k4: u32,
-  cols4: u32,
-  validCols4: u32,
-  columnBlocks: u32,
-  rowBlocks: u32,
-  epilogue: u32,
-  activation: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<vec4f>;
-@group(0) @binding(1) var<storage, read> b: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
-@group(0) @binding(4) var<uniform> params: Params;
-
-//#include activation
+//#include gemm_interface
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {

@@ -4,24 +4,7 @@
 // A and a 16×64 slice of B in workgroup memory (one vec4 load per invocation each), so every global load is shared by
 // 16 invocations. The batch is the grid's z.
 
-struct Params {
-  rows: u32,
-  k4: u32,
-  cols4: u32,
-  validCols4: u32,
-  columnBlocks: u32,
-  rowBlocks: u32,
-  epilogue: u32,
-  activation: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<vec4f>;
-@group(0) @binding(1) var<storage, read> b: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
-@group(0) @binding(4) var<uniform> params: Params;
-
-//#include activation
+//#include gemm_interface
 
 var<workgroup> aTile: array<vec4f, 256>; // [64 rows][4 vec4s of k]
 var<workgroup> bTile: array<vec4f, 256>; // [16 k][16 vec4 columns]
