@@ -6,30 +6,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
-import type { Architecture } from '../src/model/model.ts';
-import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { randomModel } from '../src/model/random-model.ts';
 import { vggArchitecture } from '../src/model/architectures.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { startFileServer, type FileServer } from './helpers/file-server.ts';
-import { randomInput } from './helpers/nets.ts';
+import { darknetLikeArchitecture, randomInput } from './helpers/nets.ts';
 import { writeDarknet, writeKerasH5 } from './helpers/writers.ts';
 
 const run = promisify(execFile);
 const cli = new URL('../bin/fixations.js', import.meta.url).pathname;
 
-const darknetArch: Architecture = {
-  name: 'darknet-test',
-  input: { channels: 3, height: 16, width: 16 },
-  preprocess: unitRgbPreprocess(16, 16),
-  layers: [
-    { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 6, activation: 'leaky' },
-    { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
-    { kind: 'conv2d', name: 'conv2', kernel: 1, stride: 1, padding: 0, inChannels: 6, outChannels: 5, activation: 'linear' },
-    { kind: 'globalAvgPool', name: 'avgpool1' },
-    { kind: 'softmax', name: 'softmax' },
-  ],
-};
+const darknetArch = darknetLikeArchitecture(6, 5);
 
 describe('the weights command', () => {
   let server: FileServer;

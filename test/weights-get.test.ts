@@ -13,8 +13,8 @@ import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
 import { loadVggSafetensors } from '../src/loaders/safetensors.ts';
 import { vggArchitecture } from '../src/model/architectures.ts';
-import type { Architecture, Model } from '../src/model/model.ts';
-import { caffePreprocess, darknetPreprocess, torchvisionPreprocess, unitRgbPreprocess } from '../src/model/preprocess.ts';
+import type { Model } from '../src/model/model.ts';
+import { caffePreprocess, darknetPreprocess, torchvisionPreprocess } from '../src/model/preprocess.ts';
 import { randomModel, seededRandom } from '../src/model/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
@@ -22,22 +22,12 @@ import { loadCachedModel, WeightsCacheError } from '../src/weights/cached-model.
 import { DownloadError } from '../src/weights/download.ts';
 import { getWeights } from '../src/weights/get.ts';
 import { startFileServer, type FileServer } from './helpers/file-server.ts';
+import { darknetLikeArchitecture } from './helpers/nets.ts';
 import { vggCheckpointTensors, writeDarknet, writeKerasH5, writeSafetensors } from './helpers/writers.ts';
 
 const tinyVgg = (classes: number) => vggArchitecture(19, { widths: [4, 8, 8, 8, 8], inputSize: 32, hidden: 16, classes });
 
-const darknetArch: Architecture = {
-  name: 'darknet-test',
-  input: { channels: 3, height: 16, width: 16 },
-  preprocess: unitRgbPreprocess(16, 16),
-  layers: [
-    { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 8, activation: 'leaky' },
-    { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
-    { kind: 'conv2d', name: 'conv2', kernel: 1, stride: 1, padding: 0, inChannels: 8, outChannels: 7, activation: 'linear' },
-    { kind: 'globalAvgPool', name: 'avgpool1' },
-    { kind: 'softmax', name: 'softmax' },
-  ],
-};
+const darknetArch = darknetLikeArchitecture(8, 7);
 
 /** A photo of odd size, so center-crop, resize and letterbox all resample. */
 function photo(width: number, height: number, seed: number) {

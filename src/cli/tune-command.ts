@@ -1,4 +1,4 @@
-import { autotune, describeTile } from '../forward/autotune.ts';
+import { autotune, describeChoices } from '../forward/autotune.ts';
 import { nodeKernelChoiceStore } from '../forward/kernel-choice-store-node.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 
@@ -10,7 +10,7 @@ export async function tuneCommand(options: { runs: number }): Promise<void> {
   try {
     const result = await autotune(context, options.runs, (m) => console.log(`  ${m.kernel.padEnd(6)} ${m.candidate.padEnd(24)} ${m.ms.toFixed(2)} ms`));
     store.save(result);
-    console.log(`chosen: gemm ${describeTile(result.choices.gemmTile)}, dense ${result.choices.dense} → ${store.file}`);
+    console.log(`chosen: ${describeChoices(result.choices)} → ${store.file}`);
   } finally {
     context.device.destroy();
   }

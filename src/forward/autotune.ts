@@ -46,6 +46,11 @@ export function describeTile(tile: GemmTile): string {
   return tile.kind === 'workgroup' ? 'workgroup 64×64/256' : `registers ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`;
 }
 
+/** The variants in use, as the CLI and the page show them. */
+export function describeChoices(choices: KernelChoices): string {
+  return `GEMM ${describeTile(choices.gemmTile)}, dense per ${choices.dense}`;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];

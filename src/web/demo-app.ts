@@ -1,7 +1,7 @@
 import type { Rule } from '../backtrack/rules.ts';
 import { explanationJson } from '../explain.ts';
 import { ExplorerPanel } from '../explorer/explorer-panel.ts';
-import { kernelChoicesFor } from '../forward/autotune.ts';
+import { describeChoices, kernelChoicesFor } from '../forward/autotune.ts';
 import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import { createBrowserGpuContext } from '../gpu/device-browser.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
@@ -392,8 +392,7 @@ export class DemoApp {
     button.disabled = true;
     try {
       const result = await session.tune((m) => (status.textContent = `${m.kernel} ${m.candidate}: ${m.ms.toFixed(1)} ms`));
-      const fastest = (kernel: string) => result.measurements.filter((m) => m.kernel === kernel).reduce((a, b) => (b.ms < a.ms ? b : a));
-      status.textContent = `Fastest here: GEMM ${fastest('gemm').candidate}, dense per ${fastest('dense').candidate}. Remembered for this adapter.`;
+      status.textContent = `Fastest here: ${describeChoices(result.choices)}. Remembered for this adapter.`;
       renderGpuInfo(byId('gpu-info'), session.context, session.kernelChoices);
     } catch (error) {
       status.textContent = '';

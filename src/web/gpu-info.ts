@@ -1,4 +1,4 @@
-import { describeTile } from '../forward/autotune.ts';
+import { describeChoices } from '../forward/autotune.ts';
 import type { KernelChoices } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
@@ -43,7 +43,7 @@ export function renderGpuInfo(list: HTMLElement, context: GpuContext, kernels: K
       return [name, name.endsWith('Size') && name !== 'maxComputeWorkgroupStorageSize' ? bytes(value) : value.toLocaleString('en')];
     }),
     ['timestamp-query', context.hasTimestampQuery ? 'yes' : 'no'],
-    ['Kernels', `GEMM ${describeTile(kernels.gemmTile)}, dense per ${kernels.dense}`],
+    ['Kernels', describeChoices(kernels)],
   ]);
 }
 

@@ -2,6 +2,22 @@ import type { LayerSpec } from '../../src/model/layers.ts';
 import type { Architecture } from '../../src/model/model.ts';
 import { unitRgbPreprocess } from '../../src/model/preprocess.ts';
 
+/** A darknet-shaped toy (3×3 leaky conv, max-pool, 1×1 linear conv to the classes, global average pool, softmax). */
+export function darknetLikeArchitecture(width: number, classes: number): Architecture {
+  return {
+    name: 'darknet-test',
+    input: { channels: 3, height: 16, width: 16 },
+    preprocess: unitRgbPreprocess(16, 16),
+    layers: [
+      { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: width, activation: 'leaky' },
+      { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
+      { kind: 'conv2d', name: 'conv2', kernel: 1, stride: 1, padding: 0, inChannels: width, outChannels: classes, activation: 'linear' },
+      { kind: 'globalAvgPool', name: 'avgpool1' },
+      { kind: 'softmax', name: 'softmax' },
+    ],
+  };
+}
+
 /** Small architectures that between them use every layer kind and option, at sizes that divide no tile. */
 export function smallArchitectures(): Architecture[] {
   const a: LayerSpec[] = [
