@@ -280,8 +280,8 @@ export class GpuBacktracker {
       const dense = layer as DenseLayer;
       const op = ops[index];
       if (!(op instanceof DenseOp)) throw new Error(`${layer.name}: expected a dense op`);
+      const rowStride = Math.ceil(dense.inFeatures / 4) * 4;
       for (const chunk of op.weights.chunks) {
-        const rowStride = Math.ceil(dense.inFeatures / 4) * 4;
         // Official boundary: each node selects its top contributor. Otherwise each node counts its positive
         // contributions (its out-degree) and the inputs select themselves, with no atomic per edge.
         steps.push(
@@ -297,12 +297,8 @@ export class GpuBacktracker {
         if (!selection.topOnly) {
           const kernel = this.kernels.denseInputs;
           const bindGroup = kernel.bindGroup({
-            memoryVector: above.buffer,
-            vectorSizes: this.vectorSizes,
-            activations: input.buffer,
+            ...common,
             weights: chunk.buffer,
-            selected: this.scratch.selected,
-            selections: this.scratch.selections,
             params: this.own(kernel.uniforms({ inFeatures: dense.inFeatures, rowStride, chunkFirstRow: chunk.first, chunkRows: chunk.count, vectorAbove: above.index })),
           });
           const grid = foldedGrid(Math.ceil(dense.inFeatures / (4 * denseInputVec4s)), 64);

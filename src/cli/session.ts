@@ -39,10 +39,8 @@ export async function openSession(options: ModelOptions): Promise<Session> {
 
 /** The model, the GPU and an Explainer with this adapter's kernel choices (tuned ones when `fixations tune` ran). */
 export async function openExplainer(options: ModelOptions): Promise<{ model: Model; context: GpuContext; explainer: Explainer }> {
-  const model = await loadModelFromOptions(options);
-  const context = await createNodeGpuContext();
-  const explainer = await Explainer.create(context, model, { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()) });
-  return { model, context, explainer };
+  const { model, context, gpuModel } = await openSession(options);
+  return { model, context, explainer: await Explainer.forModel(gpuModel) };
 }
 
 export function closeSession(session: Session): void {
