@@ -5,17 +5,17 @@
  */
 import { rules, selectionFor, type Rule } from '../src/backtrack/rules.ts';
 import type { FixationTree } from '../src/backtrack/tree.ts';
-import { endsInSoftmax } from '../src/classify.ts';
-import { Explainer } from '../src/explain.ts';
+import { endsInSoftmax } from '../src/explain/classify.ts';
+import { Explainer } from '../src/explain/explain.ts';
 import { GpuModel, type KernelChoices } from '../src/forward/gpu-model.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { hasWeights, weightCount, biasCount } from '../src/model/layers.ts';
-import type { Model } from '../src/model/model.ts';
+import type { Model } from '../src/graph/model.ts';
 import { activationShapes } from '../src/model/shapes.ts';
-import { randomModel, seededRandom } from '../src/model/random-model.ts';
-import { probabilities, topPredictions } from '../src/predictions.ts';
+import { randomModel, seededRandom } from '../src/graph/random-model.ts';
+import { probabilities, topPredictions } from '../src/explain/predictions.ts';
 import type { BacktrackStats, LayerTimes, OursModelResult, ScalingPoint, SweepPoint } from './report-types.ts';
 import { median, timeOnce, timeRepeated } from './stats.ts';
 import { vggPhoto, type PreparedSubject } from './subjects.ts';

@@ -4,9 +4,9 @@
  * is rebuilt there identically (random weights from the same seed, files fetched instead of read).
  */
 import { loadDarknet } from '../src/loaders/darknet.ts';
-import { vggArchitecture, type VggOptions } from '../src/model/architectures.ts';
-import type { Model } from '../src/model/model.ts';
-import { randomModel, seededRandom } from '../src/model/random-model.ts';
+import { vggArchitecture, type VggOptions } from '../src/architectures/vgg.ts';
+import type { Model } from '../src/graph/model.ts';
+import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import type { RgbaImage } from '../src/image/rgba-image.ts';
 
 export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini'] as const;

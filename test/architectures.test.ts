@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vggArchitecture } from '../src/model/architectures.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import type { DenseLayer } from '../src/model/layers.ts';
 import { activationShapes } from '../src/model/shapes.ts';
 

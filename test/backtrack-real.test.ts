@@ -3,7 +3,7 @@ import { afterAll, expect, it } from 'vitest';
 import { rules } from '../src/backtrack/rules.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
 import { parseImagenetValLabels } from '../src/datasets/imagenet-val.ts';
-import { Explainer } from '../src/explain.ts';
+import { Explainer } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
 import { testGpu } from './helpers/gpu.ts';

@@ -14,8 +14,8 @@ import type { EnvironmentResult, OursModelResult } from '../bench/report-types.t
 import { median, summarize, timeRepeated } from '../bench/stats.ts';
 import { vggMiniOptions } from '../bench/subjects.ts';
 import { checkTargets, peerRatios } from '../bench/targets.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
-import { randomModel } from '../src/model/random-model.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
+import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { expectClose } from './helpers/compare.ts';
 import { randomInput } from './helpers/nets.ts';

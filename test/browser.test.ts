@@ -13,7 +13,7 @@ import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rule } from '../src/backtrack/rules.ts';
-import { Explainer, type Explanation } from '../src/explain.ts';
+import { Explainer, type Explanation } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
 import type { PublishedResult } from '../src/web/test-hooks.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchConvertedModel, loadDroppedConvertedModel } from '../src/loaders/converted-browser.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
-import { randomModel } from '../src/model/random-model.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
+import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { encodeConvertedModel } from '../src/weights/encode-converted.ts';
 import { startFileServer, type FileServer } from './helpers/file-server.ts';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConvertedModel, parseConvertedManifest, type ReadModelFile } from '../src/loaders/converted.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import type { Layer } from '../src/model/layers.ts';
-import type { Model } from '../src/model/model.ts';
+import type { Model } from '../src/graph/model.ts';
 import { caffePreprocess } from '../src/model/preprocess.ts';
-import { randomModel } from '../src/model/random-model.ts';
+import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { encodeConvertedModel, type EncodedModel } from '../src/weights/encode-converted.ts';
 import { randomInput } from './helpers/nets.ts';

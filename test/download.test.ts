@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../src/model/random-model.ts';
+import { seededRandom } from '../src/graph/random-model.ts';
 import { ChecksumError, DownloadError, downloadFile, verifyFile, type DownloadProgress } from '../src/weights/download.ts';
 import { closedPort, startFileServer, type FileServer } from './helpers/file-server.ts';
 

@@ -3,7 +3,7 @@ import type { TreeLevel } from '../src/backtrack/tree.ts';
 import { layoutTree } from '../src/explorer/layout.ts';
 import { nodeColors } from '../src/explorer/node-colors.ts';
 import { TreeIndex } from '../src/explorer/tree-index.ts';
-import { seededRandom } from '../src/model/random-model.ts';
+import { seededRandom } from '../src/graph/random-model.ts';
 import type { TensorShape } from '../src/model/shapes.ts';
 
 function level(name: string, activation: number, shape: TensorShape, nodes: number[], parents: number[]): TreeLevel {

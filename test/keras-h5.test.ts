@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { imagenetLabels } from '../src/labels/imagenet.ts';
 import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import type { Layer } from '../src/model/layers.ts';
-import type { Model } from '../src/model/model.ts';
+import type { Model } from '../src/graph/model.ts';
 import { caffePreprocess } from '../src/model/preprocess.ts';
-import { randomModel } from '../src/model/random-model.ts';
+import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { randomInput } from './helpers/nets.ts';
 import { writeKerasH5 } from './helpers/writers.ts';

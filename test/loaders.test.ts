@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { loadDarknet } from '../src/loaders/darknet.ts';
 import { loadVggSafetensors } from '../src/loaders/safetensors.ts';
 import { loadTfjs } from '../src/loaders/tfjs.ts';
-import { vggArchitecture } from '../src/model/architectures.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import type { Conv2dLayer, Layer } from '../src/model/layers.ts';
-import type { Architecture, Model } from '../src/model/model.ts';
+import type { Architecture, Model } from '../src/graph/model.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
-import { randomModel, seededRandom } from '../src/model/random-model.ts';
+import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { vggCheckpointTensors, writeDarknet, writeSafetensors, writeTfjs } from './helpers/writers.ts';
 
 function expectSameWeights(loaded: Model, original: Model, tolerance = 0): void {

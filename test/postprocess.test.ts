@@ -4,7 +4,7 @@ import { boxAroundPoints, boxIoU, largestRegionBox, type Point } from '../src/po
 import { fMeasure, maxF, precisionRecallCurve, saliencyScores, sweepThresholds } from '../src/postprocess/metrics.ts';
 import { removeOutliers } from '../src/postprocess/outliers.ts';
 import { blurRadius } from '../src/postprocess/settings.ts';
-import { seededRandom } from '../src/model/random-model.ts';
+import { seededRandom } from '../src/graph/random-model.ts';
 import { attentionMapReference, removeOutliersReference, saliencyReference } from '../src/reference/postprocess.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGpuTensor } from '../src/forward/gpu-tensor.ts';
-import { paddedHwcToChw } from '../src/forward/gpu-tensor.ts';
+import { createGpuTensor } from '../src/gpu/tensor.ts';
+import { paddedHwcToChw } from '../src/gpu/tensor.ts';
 import { gpuStep } from '../src/gpu/context.ts';
 import { readFloats } from '../src/gpu/buffers.ts';
 import type { RgbaImage } from '../src/image/rgba-image.ts';
 import { PreprocessOp } from '../src/kernels/preprocess.ts';
 import { caffePreprocess, darknetPreprocess, modelPixelToImage, resampleGeometry, torchvisionPreprocess, unitRgbPreprocess, type Preprocess } from '../src/model/preprocess.ts';
-import { seededRandom } from '../src/model/random-model.ts';
+import { seededRandom } from '../src/graph/random-model.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';

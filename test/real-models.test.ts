@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { classify, endsInSoftmax } from '../src/classify.ts';
+import { classify, endsInSoftmax } from '../src/explain/classify.ts';
 import { parseImagenetValLabels, wnidsFromText } from '../src/datasets/imagenet-val.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
-import { probabilities, topPredictions } from '../src/predictions.ts';
+import { probabilities, topPredictions } from '../src/explain/predictions.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
-import type { Model } from '../src/model/model.ts';
+import type { Model } from '../src/graph/model.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { describeWithSharedData, sharedPath } from './helpers/shared-data.ts';
 

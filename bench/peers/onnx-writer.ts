@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import type { Activation, Layer } from '../../src/model/layers.ts';
-import type { Model } from '../../src/model/model.ts';
+import type { Model } from '../../src/graph/model.ts';
 import { activationShapes } from '../../src/model/shapes.ts';
 import { onnxNames } from './onnx-names.ts';
 

@@ -4,7 +4,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type * as onnxruntime from 'onnxruntime-web';
-import type { Model } from '../../src/model/model.ts';
+import type { Model } from '../../src/graph/model.ts';
 import { onnxNames } from './onnx-names.ts';
 import type { PeerRuntime } from './measure-peer.ts';
 import { tfjsSession } from './tfjs-model.ts';

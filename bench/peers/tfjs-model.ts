@@ -5,7 +5,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Activation } from '../../src/model/layers.ts';
-import type { Model } from '../../src/model/model.ts';
+import type { Model } from '../../src/graph/model.ts';
 import type { TensorShape } from '../../src/model/shapes.ts';
 import type { PeerSession } from './measure-peer.ts';
 

@@ -3,9 +3,9 @@ import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import type { GpuModel } from '../forward/gpu-model.ts';
-import { foldedGrid } from '../kernels/gemm.ts';
-import { splitRows, type RowChunk } from '../kernels/split-rows.ts';
-import { DenseOp } from '../kernels/dense.ts';
+import { foldedGrid } from '../ops/conv2d/gemm.ts';
+import { splitRows, type RowChunk } from '../gpu/split-rows.ts';
+import { DenseOp } from '../ops/dense/forward.ts';
 import type { Conv2dLayer, DenseLayer, Layer, MaxPoolSpec } from '../model/layers.ts';
 import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { selectionFor, type Rule, type Selection } from './rules.ts';
@@ -96,14 +96,14 @@ export class GpuBacktracker {
     const { context, model, shapes } = gpuModel;
     const top = model.layers.length;
     const names = ['dense', 'denseInputs', 'maxpool', 'globalAvgPool', 'count', 'scatter'] as const;
-    const shaders = ['backtrack_dense', 'backtrack_dense_inputs', 'backtrack_maxpool', 'backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
-    const defines = (shader: string) => (shader === 'backtrack_dense_inputs' ? { VEC4S: denseInputVec4s } : undefined);
+    const shaders = ['ops/dense/backtrack_dense', 'ops/dense/backtrack_dense_inputs', 'ops/maxpool/backtrack_maxpool', 'ops/global-avg-pool/backtrack_global_avg_pool', 'compact_count', 'compact_scatter'];
+    const defines = (shader: string) => (shader === 'ops/dense/backtrack_dense_inputs' ? { VEC4S: denseInputVec4s } : undefined);
     const compiled = await Promise.all(shaders.map((shader) => Kernel.create(context, { shader, defines: defines(shader) })));
     const kernels = Object.fromEntries(names.map((n, i) => [n, compiled[i]])) as GpuBacktracker['kernels'];
     // The conv kernel unrolls its window's taps: one variant per kernel size the model has.
     const kernelSizes = [...new Set(model.layers.flatMap((l) => (l.kind === 'conv2d' ? [l.kernel] : [])))];
     const convKernels = new Map(
-      await Promise.all(kernelSizes.map(async (k) => [k, await Kernel.create(context, { shader: 'backtrack_conv2d', defines: { TAPS: k * k } })] as const)),
+      await Promise.all(kernelSizes.map(async (k) => [k, await Kernel.create(context, { shader: 'ops/conv2d/backtrack_conv2d', defines: { TAPS: k * k } })] as const)),
     );
     return gpuStep(context, 'allocating the backtracking buffers', () => {
       const vectors: MemoryVectorBuffer[] = [];

@@ -1,6 +1,6 @@
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import { writeFile } from 'node:fs/promises';
-import { classify } from '../classify.ts';
+import { classify } from '../explain/classify.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { closeSession, openSession, type ModelOptions } from './session.ts';
 

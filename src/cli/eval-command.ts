@@ -1,4 +1,4 @@
-import type { Explainer } from '../explain.ts';
+import type { Explainer } from '../explain/explain.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
@@ -7,8 +7,8 @@ import { wnidsFromText } from '../datasets/imagenet-val.ts';
 import { evaluateLocalization } from '../eval/localization-eval.ts';
 import { localizationTable, parametersTable, saliencyTable } from '../eval/report.ts';
 import { evaluateSaliency, type SaliencyEvalOptions } from '../eval/saliency-eval.ts';
-import { jsonText } from '../json-text.ts';
-import type { Model } from '../model/model.ts';
+import { jsonText } from '../explain/json-text.ts';
+import type { Model } from '../graph/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { progressReporter } from './progress.ts';

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rule } from '../backtrack/rules.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { colormapTable, type ColormapName } from '../render/colormap.ts';

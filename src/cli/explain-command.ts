@@ -1,7 +1,7 @@
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import { writeFile } from 'node:fs/promises';
 import type { Rule } from '../backtrack/rules.ts';
-import { Explainer, explanationJson, type Explanation } from '../explain.ts';
+import { Explainer, explanationJson, type Explanation } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
 import { openExplainer, type ModelOptions } from './session.ts';

@@ -1,10 +1,10 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rule } from '../backtrack/rules.ts';
-import { explanationJson, type Explainer } from '../explain.ts';
+import { explanationJson, type Explainer } from '../explain/explain.ts';
 import type { DecodedImage } from '../image/decode-node.ts';
 import { writePng } from '../image/encode-node.ts';
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { mapsForExplanation, mapsSummary, toOriginalPixels } from '../postprocess/explanation-maps.ts';
 import { pixelBoxEdges } from '../postprocess/geometry.ts';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { builtinArchitectures } from '../model/architectures.ts';
+import { builtinArchitectures } from '../architectures/vgg.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { rules } from '../backtrack/rules.ts';

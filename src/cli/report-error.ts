@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { GpuError } from '../gpu/errors.ts';
 import { ImageInputError } from '../image/rgba-image.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
-import { ModelWeightsError } from '../model/model.ts';
+import { ModelWeightsError } from '../graph/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 import { WeightsCacheError } from '../weights/cached-model.ts';
 import { ChecksumError, DownloadError } from '../weights/download.ts';

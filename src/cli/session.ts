@@ -1,11 +1,11 @@
-import { Explainer } from '../explain.ts';
+import { Explainer } from '../explain/explain.ts';
 import { kernelChoicesFor } from '../forward/autotune.ts';
 import { GpuModel } from '../forward/gpu-model.ts';
 import { nodeKernelChoiceStore } from '../forward/kernel-choice-store-node.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
 export interface ModelOptions {

@@ -1,7 +1,7 @@
 /** `fixations weights get | convert | list`: the weights cache from the command line. */
 import { Command, Option } from 'commander';
 import { relative } from 'node:path';
-import { builtinArchitectures } from '../model/architectures.ts';
+import { builtinArchitectures } from '../architectures/vgg.ts';
 import { cacheContents, readWeightsManifest, weightsCacheDir, type CacheDirReason, type CachedModelState } from '../weights/cache.ts';
 import { getWeights } from '../weights/get.ts';
 import { createProgressReporter, formatBytes } from '../weights/progress.ts';

@@ -1,9 +1,9 @@
 import type { Rule } from '../backtrack/rules.ts';
-import { fixationsInPhoto, type Explainer } from '../explain.ts';
+import { fixationsInPhoto, type Explainer } from '../explain/explain.ts';
 import type { Point } from '../postprocess/geometry.ts';
 import type { Photo } from '../postprocess/explanation-maps.ts';
-import { explainMultiCrop } from '../multi-crop.ts';
-import type { Prediction } from '../predictions.ts';
+import { explainMultiCrop } from '../explain/multi-crop.ts';
+import type { Prediction } from '../explain/predictions.ts';
 
 export interface PhotoFixations {
   prediction: Prediction;

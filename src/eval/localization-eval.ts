@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rule } from '../backtrack/rules.ts';
 import { parseImagenetValLabels, type ImagenetValEntry } from '../datasets/imagenet-val.ts';
-import type { Explainer } from '../explain.ts';
+import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { boxIoU, pixelBoxEdges, type Box, type Point } from '../postprocess/geometry.ts';

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Rule } from '../backtrack/rules.ts';
-import type { Explainer } from '../explain.ts';
+import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { makeMaps } from '../postprocess/maps.ts';

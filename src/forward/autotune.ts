@@ -6,8 +6,8 @@
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { AdapterSummary, GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
-import { DenseOp, type DenseKernel } from '../kernels/dense.ts';
-import { GemmOp, workgroupGemmTile, type GemmTile } from '../kernels/gemm.ts';
+import { DenseOp, type DenseKernel } from '../ops/dense/forward.ts';
+import { GemmOp, workgroupGemmTile, type GemmTile } from '../ops/conv2d/gemm.ts';
 import type { DenseLayer } from '../model/layers.ts';
 import { defaultKernelChoices, type KernelChoices } from './gpu-model.ts';
 

@@ -2,20 +2,20 @@ import { createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
-import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../kernels/conv2d.ts';
-import { DenseOp, type DenseKernel } from '../kernels/dense.ts';
-import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../kernels/conv2d-winograd.ts';
-import { Conv2dPointwiseOp, pointwiseApplies } from '../kernels/conv2d-pointwise.ts';
-import { Conv2dIm2colOp, im2colApplies, im2colBytes } from '../kernels/conv2d-im2col.ts';
-import type { GemmTile } from '../kernels/gemm.ts';
-import type { GpuOp } from '../kernels/dispatch.ts';
+import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../ops/conv2d/direct.ts';
+import { DenseOp, type DenseKernel } from '../ops/dense/forward.ts';
+import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../ops/conv2d/winograd.ts';
+import { Conv2dPointwiseOp, pointwiseApplies } from '../ops/conv2d/pointwise.ts';
+import { Conv2dIm2colOp, im2colApplies, im2colBytes } from '../ops/conv2d/im2col.ts';
+import type { GemmTile } from '../ops/conv2d/gemm.ts';
+import type { GpuOp } from '../gpu/dispatch.ts';
 import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
 import { PreprocessOp } from '../kernels/preprocess.ts';
 import type { Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { validateModel, type Model } from '../graph/model.ts';
 import type { ResampleGeometry } from '../model/preprocess.ts';
 import { elementCount, type TensorShape } from '../model/shapes.ts';
-import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from './gpu-tensor.ts';
+import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from '../gpu/tensor.ts';
 
 /** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
 export interface KernelChoices {

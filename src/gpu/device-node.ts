@@ -3,15 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { createGpuContext, type GpuContext, type GpuContextOptions } from './context.ts';
 
 const shaderDirectory = fileURLToPath(new URL('../../shaders/', import.meta.url));
+const sourceDirectory = fileURLToPath(new URL('../', import.meta.url));
 const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** Shaders read from `shaders/` beside the package, once each. */
+/** Shaders read once each: `ops/<op>/<file>` beside its op's hosts in `src/ops/`, any other name from `shaders/`. */
 export function nodeShaderSource(): (name: string) => string {
   const cache = new Map<string, string>();
   return (name) => {
     let code = cache.get(name);
     if (code === undefined) {
-      code = readFileSync(`${shaderDirectory}${name}.wgsl`, 'utf8');
+      code = readFileSync(`${name.startsWith('ops/') ? sourceDirectory : shaderDirectory}${name}.wgsl`, 'utf8');
       cache.set(name, code);
     }
     return code;

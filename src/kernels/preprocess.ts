@@ -4,7 +4,7 @@ import { requireLimit } from '../gpu/context.ts';
 import { Kernel } from '../gpu/kernel.ts';
 import { resampleGeometry, type Preprocess, type ResampleGeometry } from '../model/preprocess.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
+import type { GpuTensor } from '../gpu/tensor.ts';
 
 /**
  * Host of the preprocessing (shaders/preprocess_rows.wgsl, then preprocess_columns.wgsl). The photo buffer and the

@@ -3,7 +3,7 @@
  * fetched from a URL (the repository's `weights/<name>/<name>.fixations.json`), with byte-level progress; or dropped
  * as files (the manifest together with its .bin files). Web APIs only: `fetch`, `File`.
  */
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { convertedManifestSuffix } from './converted-format.ts';
 import { loadConvertedModel, parseConvertedManifest } from './converted.ts';
 import { ModelFormatError } from './format-error.ts';

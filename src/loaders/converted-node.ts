@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { loadConvertedModel, type ConvertedLoadOptions } from './converted.ts';
 import { ModelFormatError } from './format-error.ts';
 

@@ -6,7 +6,7 @@
  * arrives; the model is returned only once all of it is in and `validateModel` has passed.
  */
 import { hasWeights, type Activation, type Layer, type LayerSpec } from '../model/layers.ts';
-import { ModelWeightsError, validateModel, type Model } from '../model/model.ts';
+import { ModelWeightsError, validateModel, type Model } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
 import { activationShapes, ModelShapeError, type TensorShape } from '../model/shapes.ts';
 import {

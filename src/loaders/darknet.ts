@@ -4,7 +4,7 @@
  * [softmax], [cost]; anything else is rejected by name and line.
  */
 import type { Activation, Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { validateModel, type Model } from '../graph/model.ts';
 import { darknetPreprocess } from '../model/preprocess.ts';
 import { layerOutputShape, type TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';

@@ -13,12 +13,12 @@
  */
 import h5wasm, { type Dataset, type Group } from 'h5wasm';
 import { imagenetLabels } from '../labels/imagenet.ts';
-import type { BuiltinArchitecture } from '../model/architectures.ts';
+import type { BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Layer } from '../model/layers.ts';
-import { ModelWeightsError, validateModel, type Architecture, type Model } from '../model/model.ts';
+import { ModelWeightsError, validateModel, type Architecture, type Model } from '../graph/model.ts';
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
 import { activationShapes, ModelShapeError } from '../model/shapes.ts';
-import { vggArchitectureFromShapes, VggShapeError } from '../model/vgg-from-shapes.ts';
+import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { ModelFormatError } from './format-error.ts';
 
 export interface KerasH5Options {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { BuiltinArchitecture } from '../model/architectures.ts';
-import type { Model } from '../model/model.ts';
+import type { BuiltinArchitecture } from '../architectures/vgg.ts';
+import type { Model } from '../graph/model.ts';
 import { loadCachedModel, looksLikeModelName } from '../weights/cached-model.ts';
 import { isConvertedManifest } from './converted.ts';
 import { loadConvertedFile } from './converted-node.ts';

@@ -4,11 +4,11 @@
  * folded. F32, F16 and BF16 tensors are read as float32.
  */
 import { imagenetLabels } from '../labels/imagenet.ts';
-import type { BuiltinArchitecture } from '../model/architectures.ts';
+import type { BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Conv2dSpec, DenseSpec, Layer } from '../model/layers.ts';
-import { validateModel, type Architecture, type Model } from '../model/model.ts';
+import { validateModel, type Architecture, type Model } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
-import { vggArchitectureFromShapes, VggShapeError } from '../model/vgg-from-shapes.ts';
+import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
 
 interface TensorEntry {

@@ -6,7 +6,7 @@
 import { tinyVggLabels } from '../labels/tiny-vgg.ts';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { Activation, Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { validateModel, type Model } from '../graph/model.ts';
 import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
 import { isVector, layerOutputShape, type TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError } from './format-error.ts';

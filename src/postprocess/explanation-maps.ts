@@ -1,4 +1,4 @@
-import { fixationsInPhoto, type Explanation } from '../explain.ts';
+import { fixationsInPhoto, type Explanation } from '../explain/explain.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
 import type { AttentionMapper } from './attention-mapper.ts';
 import type { Box } from './geometry.ts';

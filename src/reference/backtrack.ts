@@ -6,7 +6,7 @@
 import { selectionFor, windowCentre, type Rule, type Selection } from '../backtrack/rules.ts';
 import type { FixationTree, TreeLevel } from '../backtrack/tree.ts';
 import type { Conv2dLayer, DenseLayer, MaxPoolSpec } from '../model/layers.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { activationShapes, elementCount, type TensorShape } from '../model/shapes.ts';
 
 export const nearTieTolerance = 1e-6;

@@ -3,7 +3,7 @@
  * test, so it shares no arithmetic with the GPU path (no layouts, no tiling, no kernels).
  */
 import { LEAKY_SLOPE, type Activation, type Conv2dLayer, type DenseLayer, type Layer } from '../model/layers.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { activationShapes, elementCount, type TensorShape } from '../model/shapes.ts';
 
 function activate(value: number, activation: Activation): number {

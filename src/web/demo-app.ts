@@ -1,5 +1,5 @@
 import type { Rule } from '../backtrack/rules.ts';
-import { explanationJson } from '../explain.ts';
+import { explanationJson } from '../explain/explain.ts';
 import { ExplorerPanel } from '../explorer/explorer-panel.ts';
 import { describeChoices, kernelChoicesFor } from '../forward/autotune.ts';
 import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
@@ -7,9 +7,9 @@ import { createBrowserGpuContext } from '../gpu/device-browser.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { ImageInputError } from '../image/rgba-image.ts';
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { mapsSummary } from '../postprocess/explanation-maps.ts';
 import { colormapTable } from '../render/colormap.ts';
 import { decodeImageBlob, type Photo } from './decode-browser.ts';

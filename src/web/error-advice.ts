@@ -1,7 +1,7 @@
 import { DeviceLostError, GpuError, GpuLimitError, NoWebGpuError } from '../gpu/errors.ts';
 import { ImageInputError } from '../image/rgba-image.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
-import { ModelWeightsError } from '../model/model.ts';
+import { ModelWeightsError } from '../graph/model.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 import { CameraError } from './live-camera.ts';
 import { TransferError } from '../loaders/read-bytes.ts';

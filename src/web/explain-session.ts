@@ -1,10 +1,10 @@
 import type { Rule } from '../backtrack/rules.ts';
-import { Explainer, type Explanation, type ForwardState } from '../explain.ts';
+import { Explainer, type Explanation, type ForwardState } from '../explain/explain.ts';
 import { autotune, kernelChoicesFor, type Measurement, type TuningResult } from '../forward/autotune.ts';
 import type { KernelChoices } from '../forward/gpu-model.ts';
 import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { mapsForExplanation } from '../postprocess/explanation-maps.ts';
 import type { Maps } from '../postprocess/maps.ts';

@@ -2,7 +2,7 @@ import { describeChoices } from '../forward/autotune.ts';
 import type { KernelChoices } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { formatShape } from '../model/shapes.ts';
 
 const shownLimits = [

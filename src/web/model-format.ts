@@ -3,7 +3,7 @@
  * dropped `File`s or from URLs (the `weights/` folder, query parameters). Formats are registered in one list, so another
  * one (the converted format from `npx fixations weights convert`) plugs in with `registerModelFormat` and nothing else.
  */
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 
 /** Bytes of `file` read or downloaded so far, and in all when known. */
 export type ModelProgress = (file: string, loaded: number, total: number | null) => void;

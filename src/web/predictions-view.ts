@@ -1,4 +1,4 @@
-import type { Prediction } from '../predictions.ts';
+import type { Prediction } from '../explain/predictions.ts';
 
 /** The top-5 as bars; clicking one explains that class. */
 export function renderPredictions(list: HTMLElement, predictions: readonly Prediction[], target: Prediction | null, onPick: (classIndex: number) => void): void {

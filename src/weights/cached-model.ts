@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { loadConvertedFile } from '../loaders/converted-node.ts';
-import type { Model } from '../model/model.ts';
+import type { Model } from '../graph/model.ts';
 import { cachedModelState, convertedManifestPath, modelFolder, readWeightsManifest, weightsCacheDir } from './cache.ts';
 import { loadManifestModel } from './load-source.ts';
 import { findManifestModel } from './manifest.ts';

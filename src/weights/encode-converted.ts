@@ -3,9 +3,9 @@
  * bias per layer, and cut into files of at most `maxFileBytes`; each file's bytes are built only when asked for, so
  * converting VGG19 never holds a second copy of its 574 MB. No Node imports: a browser can convert too.
  */
-import { jsonText } from '../json-text.ts';
+import { jsonText } from '../explain/json-text.ts';
 import { hasWeights } from '../model/layers.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { validateModel, type Model } from '../graph/model.ts';
 import {
   binFileName,
   convertedFormatId,

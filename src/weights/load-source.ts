@@ -9,7 +9,7 @@ import { loadDarknet } from '../loaders/darknet.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { loadKerasH5 } from '../loaders/keras-h5.ts';
 import { loadVggSafetensors } from '../loaders/safetensors.ts';
-import { validateModel, type Model } from '../model/model.ts';
+import { validateModel, type Model } from '../graph/model.ts';
 import { preprocessFor, type ManifestModel } from './manifest.ts';
 
 async function readBytes(path: string): Promise<Uint8Array> {

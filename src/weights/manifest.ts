@@ -2,7 +2,7 @@
  * The weights manifest (`weights/manifest.json`): where each public checkpoint comes from and how to read it. Sizes
  * and hashes are recorded only where they are known for certain; `null` skips that check.
  */
-import { builtinArchitectures, type BuiltinArchitecture } from '../model/architectures.ts';
+import { builtinArchitectures, type BuiltinArchitecture } from '../architectures/vgg.ts';
 import { caffePreprocess, darknetPreprocess, torchvisionPreprocess, type Preprocess } from '../model/preprocess.ts';
 import type { TensorShape } from '../model/shapes.ts';
 

@@ -1,5 +1,5 @@
 import type { LayerSpec } from '../../src/model/layers.ts';
-import type { Architecture } from '../../src/model/model.ts';
+import type { Architecture } from '../../src/graph/model.ts';
 import { unitRgbPreprocess } from '../../src/model/preprocess.ts';
 
 /** A darknet-shaped toy (3×3 leaky conv, max-pool, 1×1 linear conv to the classes, global average pool, softmax). */

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Rule } from '../../src/backtrack/rules.ts';
 import type { FixationTree, TreeLevel } from '../../src/backtrack/tree.ts';
-import type { Model } from '../../src/model/model.ts';
+import type { Model } from '../../src/graph/model.ts';
 import { backtrackLayerReference, backtrackReference, type NearTie } from '../../src/reference/backtrack.ts';
 
 export interface TreeComparison {

@@ -3,7 +3,7 @@
  * seeded synthetic files rather than checked-in fixtures.
  */
 import type { Conv2dLayer, DenseLayer, Layer } from '../../src/model/layers.ts';
-import type { Model } from '../../src/model/model.ts';
+import type { Model } from '../../src/graph/model.ts';
 import { activationShapes } from '../../src/model/shapes.ts';
 
 function floatBytes(...arrays: Float32Array[]): Uint8Array {

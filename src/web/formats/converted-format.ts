@@ -1,7 +1,7 @@
 import { convertedManifestSuffix } from '../../loaders/converted-format.ts';
 import { fetchConvertedModel, loadDroppedConvertedModel } from '../../loaders/converted-browser.ts';
 import { ModelFormatError } from '../../loaders/format-error.ts';
-import type { Model } from '../../model/model.ts';
+import type { Model } from '../../graph/model.ts';
 import { type ModelFormat } from '../model-format.ts';
 
 /** The project's own format (`npx fixations weights convert`): `<name>.fixations.json` and its .bin files. */

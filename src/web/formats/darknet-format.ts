@@ -1,6 +1,6 @@
 import { loadDarknet } from '../../loaders/darknet.ts';
 import { ModelFormatError } from '../../loaders/format-error.ts';
-import type { Model } from '../../model/model.ts';
+import type { Model } from '../../graph/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat, type ModelProgress, type ModelSource } from '../model-format.ts';
 import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 

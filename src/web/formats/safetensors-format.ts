@@ -1,7 +1,7 @@
 import { ModelFormatError } from '../../loaders/format-error.ts';
 import { loadVggSafetensors } from '../../loaders/safetensors.ts';
-import { builtinArchitectures, type BuiltinArchitecture } from '../../model/architectures.ts';
-import type { Model } from '../../model/model.ts';
+import { builtinArchitectures, type BuiltinArchitecture } from '../../architectures/vgg.ts';
+import type { Model } from '../../graph/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
 import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 

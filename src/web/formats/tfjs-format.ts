@@ -1,6 +1,6 @@
 import { ModelFormatError } from '../../loaders/format-error.ts';
 import { loadTfjs, tfjsShardPaths } from '../../loaders/tfjs.ts';
-import type { Model } from '../../model/model.ts';
+import type { Model } from '../../graph/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
 import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 

@@ -1,10 +1,10 @@
-import { createFilledBuffer } from '../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { Kernel } from '../gpu/kernel.ts';
-import type { Conv2dLayer } from '../model/layers.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
-import { activationCode } from './activation-code.ts';
-import { splitRows } from './split-rows.ts';
+import { createFilledBuffer } from '../../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import { Kernel } from '../../gpu/kernel.ts';
+import type { Conv2dLayer } from '../../model/layers.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { activationCode } from '../common/activation.ts';
+import { splitRows } from '../../gpu/split-rows.ts';
 import { foldedGrid } from './gemm.ts';
 
 /** Register tile of one conv2d invocation and its workgroup's thread count: what the benchmark tunes per adapter. */
@@ -70,7 +70,7 @@ export class Conv2dOp {
     // Chunks split output-channel columns; each holds a whole number of register tiles.
     const columnChunks = splitRows(context, `${layer.name} weights`, outC4, rowBytes, tile.tileN4);
     const kernel = await Kernel.create(context, {
-      shader: 'conv2d',
+      shader: 'ops/conv2d/conv2d',
       defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 },
       constants: { WG_X: tile.threads },
     });

@@ -1,10 +1,10 @@
-import { createFilledBuffer, createStorageBuffer } from '../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { Kernel } from '../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
-import { conv2dGpuWeights } from './conv2d.ts';
-import type { GpuOp } from './dispatch.ts';
+import { createFilledBuffer, createStorageBuffer } from '../../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import { Kernel } from '../../gpu/kernel.ts';
+import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { conv2dGpuWeights } from './direct.ts';
+import type { GpuOp } from '../../gpu/dispatch.ts';
 import { foldedGrid, GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
 
 /** Bytes of the patch rows: one row of K·K·inC4 vec4s per output pixel. */
@@ -35,7 +35,7 @@ export class Conv2dIm2colOp implements GpuOp {
     const weightData = conv2dGpuWeights(layer, 0, output.c4, paddedCols4);
     const biasData = new Float32Array(output.c4 * 4);
     biasData.set(layer.bias);
-    const kernel = await Kernel.create(context, { shader: 'im2col' });
+    const kernel = await Kernel.create(context, { shader: 'ops/conv2d/im2col' });
     const [patches, weights, bias, params] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createStorageBuffer(context, `${layer.name} patches`, pixels * columns * 16),
       createFilledBuffer(context, `${layer.name}.weight`, weightData),

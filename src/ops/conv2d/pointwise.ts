@@ -1,8 +1,8 @@
-import { createFilledBuffer } from '../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
-import type { GpuOp } from './dispatch.ts';
+import { createFilledBuffer } from '../../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import type { GpuOp } from '../../gpu/dispatch.ts';
 import { GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
 
 /** A 1×1 stride-1 convolution without padding is a matrix product over pixels: the activation is already A. */

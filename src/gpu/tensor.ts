@@ -1,6 +1,6 @@
-import type { GpuContext } from '../gpu/context.ts';
-import { requireLimit } from '../gpu/context.ts';
-import { createStorageBuffer } from '../gpu/buffers.ts';
+import type { GpuContext } from './context.ts';
+import { requireLimit } from './context.ts';
+import { createStorageBuffer } from './buffers.ts';
 import { formatShape, type TensorShape } from '../model/shapes.ts';
 
 /**

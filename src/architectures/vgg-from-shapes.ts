@@ -4,8 +4,8 @@
  * (safetensors, Keras .h5) builds its architecture here, so a checkpoint of the wrong depth or shape is rejected before
  * any weight is read.
  */
-import { vggArchitecture, type VggDepth } from './architectures.ts';
-import type { Architecture } from './model.ts';
+import { vggArchitecture, type VggDepth } from './vgg.ts';
+import type { Architecture } from '../graph/model.ts';
 
 export class VggShapeError extends Error {
   override name = 'VggShapeError';

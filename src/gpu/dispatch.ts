@@ -1,5 +1,5 @@
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { Kernel, type KernelVariant, type Resource } from '../gpu/kernel.ts';
+import { gpuStep, type GpuContext } from './context.ts';
+import { Kernel, type KernelVariant, type Resource } from './kernel.ts';
 
 /** Anything that records its dispatches into a compute pass and owns GPU buffers. */
 export interface GpuOp {

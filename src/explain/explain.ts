@@ -1,13 +1,13 @@
-import { GpuBacktracker } from './backtrack/gpu-backtracker.ts';
-import type { Rule } from './backtrack/rules.ts';
-import { fixationPoints, type TreeLevel } from './backtrack/tree.ts';
+import { GpuBacktracker } from '../backtrack/gpu-backtracker.ts';
+import type { Rule } from '../backtrack/rules.ts';
+import { fixationPoints, type TreeLevel } from '../backtrack/tree.ts';
 import { classify } from './classify.ts';
-import { GpuModel, type GpuModelOptions } from './forward/gpu-model.ts';
-import type { GpuContext } from './gpu/context.ts';
-import type { RgbaImage } from './image/rgba-image.ts';
-import type { Model } from './model/model.ts';
-import { modelPixelToImage, type ResampleGeometry } from './model/preprocess.ts';
-import { coarseCell, lastSpatialLevel, type CoarseCell } from './postprocess/coarse.ts';
+import { GpuModel, type GpuModelOptions } from '../forward/gpu-model.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { RgbaImage } from '../image/rgba-image.ts';
+import type { Model } from '../graph/model.ts';
+import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
+import { coarseCell, lastSpatialLevel, type CoarseCell } from '../postprocess/coarse.ts';
 import { topPredictions, type Prediction } from './predictions.ts';
 
 export interface ExplainOptions {

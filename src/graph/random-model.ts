@@ -1,6 +1,6 @@
-import { hasWeights, weightCount, biasCount, type Layer } from './layers.ts';
+import { hasWeights, weightCount, biasCount, type Layer } from '../model/layers.ts';
 import type { Architecture, Model } from './model.ts';
-import { activationShapes } from './shapes.ts';
+import { activationShapes } from '../model/shapes.ts';
 
 /** mulberry32: a small, fast, seeded PRNG, so test fixtures are generated rather than checked in. */
 export function seededRandom(seed: number): () => number {

@@ -1,8 +1,8 @@
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { Kernel } from '../gpu/kernel.ts';
-import type { Activation } from '../model/layers.ts';
-import { activationCode } from './activation-code.ts';
-import type { GpuOp } from './dispatch.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import { Kernel } from '../../gpu/kernel.ts';
+import type { Activation } from '../../model/layers.ts';
+import { activationCode } from '../common/activation.ts';
+import type { GpuOp } from '../../gpu/dispatch.ts';
 
 /**
  * How the GEMM is tiled. `registers` (gemm.wgsl): each invocation keeps tileM rows × tileN4 vec4 columns in registers,
@@ -55,8 +55,8 @@ export class GemmOp implements GpuOp {
     const kernel = await Kernel.create(
       context,
       tiled
-        ? { shader: 'gemm_tiled' }
-        : { shader: 'gemm', defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 }, constants: { WG_X: tile.threads } },
+        ? { shader: 'ops/conv2d/gemm_tiled' }
+        : { shader: 'ops/conv2d/gemm', defines: { TILE_M: tile.tileM, TILE_N4: tile.tileN4 }, constants: { WG_X: tile.threads } },
     );
     const columnBlocks = Math.ceil(problem.validCols4 / tile.tileN4);
     const rowBlocks = Math.ceil(problem.rows / tile.tileM);

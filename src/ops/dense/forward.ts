@@ -1,10 +1,10 @@
-import { createFilledBuffer } from '../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import type { DenseLayer } from '../model/layers.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
-import { activationCode } from './activation-code.ts';
-import { Dispatch, type GpuOp } from './dispatch.ts';
-import { splitRows, type RowChunk } from './split-rows.ts';
+import { createFilledBuffer } from '../../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import type { DenseLayer } from '../../model/layers.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { activationCode } from '../common/activation.ts';
+import { Dispatch, type GpuOp } from '../../gpu/dispatch.ts';
+import { splitRows, type RowChunk } from '../../gpu/split-rows.ts';
 
 /** Rows [first, first + count) of a dense weight, each zero-padded to a multiple of 4 inputs. */
 export function denseGpuWeights(layer: DenseLayer, chunk: RowChunk): Float32Array {
@@ -57,7 +57,7 @@ export class DenseOp implements GpuOp {
       weights.chunks.map((chunk) =>
         Dispatch.create(
           context,
-          { shader: kernel === 'workgroup' ? 'dense_workgroup' : 'dense' },
+          { shader: kernel === 'workgroup' ? 'ops/dense/dense_workgroup' : 'ops/dense/dense' },
           { inC4: input.c4, rows: chunk.count, rowOffset: chunk.first, activation: activationCode(layer.activation) },
           { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
           // A workgroup per row: the grid counts workgroups of 64.

@@ -1,4 +1,4 @@
-import type { Activation } from '../model/layers.ts';
+import type { Activation } from '../../model/layers.ts';
 
 /** The `activation` uniform of shaders/include/activation.wgsl. */
 export function activationCode(activation: Activation): number {

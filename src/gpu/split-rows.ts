@@ -1,4 +1,4 @@
-import { requireLimit, type GpuContext } from '../gpu/context.ts';
+import { requireLimit, type GpuContext } from './context.ts';
 
 export interface RowChunk {
   first: number;

@@ -1,6 +1,6 @@
-import type { LayerSpec } from './layers.ts';
-import type { Architecture } from './model.ts';
-import { torchvisionPreprocess } from './preprocess.ts';
+import type { LayerSpec } from '../model/layers.ts';
+import type { Architecture } from '../graph/model.ts';
+import { torchvisionPreprocess } from '../model/preprocess.ts';
 
 export type VggDepth = 16 | 19;
 export const builtinArchitectures = ['vgg16', 'vgg19'] as const;

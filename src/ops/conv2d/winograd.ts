@@ -1,11 +1,11 @@
-import { createFilledBuffer } from '../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { Kernel } from '../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../model/layers.ts';
-import type { GpuTensor } from '../forward/gpu-tensor.ts';
-import { activationCode } from './activation-code.ts';
+import { createFilledBuffer } from '../../gpu/buffers.ts';
+import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import { Kernel } from '../../gpu/kernel.ts';
+import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { activationCode } from '../common/activation.ts';
 import { foldedGrid, GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
-import type { GpuOp } from './dispatch.ts';
+import type { GpuOp } from '../../gpu/dispatch.ts';
 
 /** Transform positions of F(2×2, 3×3): a 4×4 input patch per 2×2 output tile. */
 export const winogradPositions = 16;
@@ -90,8 +90,8 @@ export class Conv2dWinogradOp implements GpuOp {
     const biasData = new Float32Array(outC4 * 4);
     biasData.set(layer.bias);
     const [forward, backward] = await Promise.all([
-      Kernel.create(context, { shader: 'winograd_input' }),
-      Kernel.create(context, { shader: 'winograd_output' }),
+      Kernel.create(context, { shader: 'ops/conv2d/winograd_input' }),
+      Kernel.create(context, { shader: 'ops/conv2d/winograd_output' }),
     ]);
     const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),

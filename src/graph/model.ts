@@ -1,6 +1,6 @@
-import { hasWeights, weightCount, biasCount, type Layer, type LayerSpec } from './layers.ts';
-import type { Preprocess } from './preprocess.ts';
-import { activationShapes, type TensorShape } from './shapes.ts';
+import { hasWeights, weightCount, biasCount, type Layer, type LayerSpec } from '../model/layers.ts';
+import type { Preprocess } from '../model/preprocess.ts';
+import { activationShapes, type TensorShape } from '../model/shapes.ts';
 
 /** A runnable model: an input, its preprocessing, layers with weights, and the labels of its outputs. */
 export interface Model {

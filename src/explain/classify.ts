@@ -1,8 +1,8 @@
-import { GpuModel } from './forward/gpu-model.ts';
-import type { RgbaImage } from './image/rgba-image.ts';
-import type { Model } from './model/model.ts';
+import { GpuModel } from '../forward/gpu-model.ts';
+import type { RgbaImage } from '../image/rgba-image.ts';
+import type { Model } from '../graph/model.ts';
 import { probabilities, topPredictions, type Prediction } from './predictions.ts';
-import type { ResampleGeometry } from './model/preprocess.ts';
+import type { ResampleGeometry } from '../model/preprocess.ts';
 
 export interface Classification {
   predictions: Prediction[];
