@@ -11,7 +11,7 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import { createNodeGpuContext } from '../src/gpu/device-node.ts';
 import { measureInBrowser } from './browser-runner.ts';
 import { reportMarkdown } from './markdown.ts';
-import { logitsActivation } from './measure-ours.ts';
+import { logitsTensor } from './measure-ours.ts';
 import { measureOursInNode, measurePeersInNode, packageVersion, type PeerPlan } from './node-runner.ts';
 import type { BenchOptions } from './options.ts';
 import { writeOnnx } from './peers/onnx-writer.ts';
@@ -38,11 +38,10 @@ function gitCommit(): string | null {
 
 /** Our logits on a subject, for checking the peers when Node did not measure it. */
 async function ourLogits(context: GpuContext, subject: PreparedSubject): Promise<Float32Array> {
-  const gpuModel = await GpuModel.create(context, subject.model);
+  const gpuModel = await GpuModel.create(context, subject.model, { keep: [logitsTensor(subject.model)] });
   try {
     await gpuModel.runTensor(subject.input);
-    const [logits] = await gpuModel.readActivations([logitsActivation(subject.model)]);
-    return logits;
+    return (await gpuModel.readActivations([logitsTensor(subject.model)])).get(logitsTensor(subject.model))!;
   } finally {
     gpuModel.destroy();
   }

@@ -3,7 +3,8 @@
  * forward, both backtracking rules, the whole explain, per-layer GPU times and peak GPU memory of one model; and
  * forward time against input size.
  */
-import { rules, selectionFor, type Rule } from '../src/backtrack/rules.ts';
+import { rules, type Rule } from '../src/ops/common/rules.ts';
+import { planBacktracking } from '../src/backtrack/planner.ts';
 import type { FixationTree } from '../src/backtrack/tree.ts';
 import { endsInSoftmax } from '../src/explain/classify.ts';
 import { Explainer } from '../src/explain/explain.ts';
@@ -11,9 +12,8 @@ import { GpuModel, type KernelChoices } from '../src/forward/gpu-model.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
-import { hasWeights, weightCount, biasCount } from '../src/model/layers.ts';
-import type { Model } from '../src/graph/model.ts';
-import { activationShapes } from '../src/model/shapes.ts';
+import { graphOf, parameterCount, type Model } from '../src/graph/model.ts';
+
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { probabilities, topPredictions } from '../src/explain/predictions.ts';
 import type { BacktrackStats, LayerTimes, OursModelResult, ScalingPoint, SweepPoint } from './report-types.ts';
@@ -30,13 +30,11 @@ export interface OursSettings {
   log: (line: string) => void;
 }
 
-export function parameterCount(model: Model): number {
-  return model.layers.reduce((sum, l) => sum + (hasWeights(l) ? weightCount(l) + biasCount(l) : 0), 0);
-}
+export { parameterCount };
 
-/** The activation holding the logits: the last layer's input when the model ends in softmax, else its output. */
-export function logitsActivation(model: Model): number {
-  return endsInSoftmax(model) ? model.layers.length - 1 : model.layers.length;
+/** The tensor holding the logits: the softmax's input when the model ends in softmax, else the output. */
+export function logitsTensor(model: Model): string {
+  return endsInSoftmax(model) ? model.nodes.find((n) => n.output === model.output)!.inputs[0] : model.output;
 }
 
 function treeNodes(tree: FixationTree): { nodes: number; levels: { name: string; nodes: number }[] } {
@@ -76,7 +74,7 @@ export async function measureOurs(
   context.memory.peak = baseline;
 
   log(`${subject.label}: uploading weights and compiling pipelines`);
-  const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels }));
+  const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels, keep: [logitsTensor(model)] }));
   const gpuModel = created.value;
   let explainer: Explainer | null = null;
   try {
@@ -87,7 +85,7 @@ export async function measureOurs(
       ...repeat,
       onRun: (i, ms, warm) => log(`${subject.label}: forward ${warm ? 'warm-up' : `run ${i - repeat.warmup + 1}`}: ${Math.round(ms)} ms`),
     });
-    const [logits] = await gpuModel.readActivations([logitsActivation(model)]);
+    const logits = (await gpuModel.readActivations([logitsTensor(model)])).get(logitsTensor(model))!;
     const probs = probabilities(scores, endsInSoftmax(model));
     const top1 = topPredictions(probs, model.labels, 1)[0];
     const forwardProfile = await gpuModel.profileLayers();
@@ -141,7 +139,7 @@ export async function measureOurs(
       backtrack: { setupMs: setup.ms, firstResultMs: setup.ms + firstBacktrack.ms, ...backtrack },
       explain: { ...explain, rule: 'hysm', fixations },
       perLayer: {
-        forward: layerTimes(forwardProfile, model.layers.map((l) => l.name)),
+        forward: layerTimes(forwardProfile, model.nodes.map((l) => l.name)),
         backtrack: backtrackProfiles,
       },
       targetSweep,
@@ -154,14 +152,11 @@ export async function measureOurs(
   }
 }
 
-/** Names of the layers the backtracker times, in its order: from the top layer down, identity layers skipped. */
-export function backtrackLayerNames(model: Model, rule: Rule): string[] {
-  const shapes = activationShapes(model.input, model.layers);
-  const names: string[] = [];
-  for (let i = model.layers.length - 1; i >= 0; i--) {
-    if (selectionFor(model.layers, i, shapes, rule).kind !== 'identity') names.push(model.layers[i].name);
-  }
-  return names;
+/** Names of the nodes the backtracker times, in its order: from the class down, nodes that share a vector skipped. */
+export function backtrackLayerNames(model: Model, _rule: Rule): string[] {
+  const plan = planBacktracking(model, graphOf(model));
+  const names = plan.levels.filter((l) => l.consumers.length > 0 && !l.sharesWith).flatMap((l) => l.consumers.map((c) => c.node.name));
+  return [...new Set(names)];
 }
 
 /** A VGG19 at input side `size` with random weights, fed a synthetic photo through its preprocessing. */

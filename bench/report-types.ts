@@ -1,5 +1,5 @@
 /** The shape of the benchmark's JSON report: what every runner returns and the report writer reads. */
-import type { Rule } from '../src/backtrack/rules.ts';
+import type { Rule } from '../src/ops/common/rules.ts';
 import type { Stats } from './stats.ts';
 import type { SubjectName } from './subjects.ts';
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { rules } from '../src/backtrack/rules.ts';
+import { rules } from '../src/ops/common/rules.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
 import { parseImagenetValLabels } from '../src/datasets/imagenet-val.ts';
 import { Explainer } from '../src/explain/explain.ts';

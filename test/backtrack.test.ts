@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
-import { rules } from '../src/backtrack/rules.ts';
+import { rules } from '../src/ops/common/rules.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
-import type { LayerSpec } from '../src/model/layers.ts';
-import type { Architecture } from '../src/graph/model.ts';
+import type { LayerSpec } from '../src/ops/layers.ts';
+import { chain, type Architecture } from '../src/graph/model.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { elementCount } from '../src/model/shapes.ts';
@@ -20,7 +20,7 @@ const edgeCases: Architecture = {
   name: 'edge-cases',
   input: { channels: 3, height: 21, width: 18 },
   preprocess: unitRgbPreprocess(18, 21),
-  layers: [
+  ...chain([
     { kind: 'conv2d', name: 'c1', kernel: 5, stride: 2, padding: 2, inChannels: 3, outChannels: 6, activation: 'leaky' },
     { kind: 'maxpool', name: 'p1', size: 3, stride: 2 },
     { kind: 'conv2d', name: 'c2', kernel: 3, stride: 1, padding: 2, inChannels: 6, outChannels: 9, activation: 'relu' },
@@ -29,7 +29,7 @@ const edgeCases: Architecture = {
     { kind: 'dense', name: 'fc', inFeatures: 7 * 8 * 7, outFeatures: 12, activation: 'relu' },
     { kind: 'dense', name: 'out', inFeatures: 12, outFeatures: 5, activation: 'linear' },
     { kind: 'softmax', name: 'prob' },
-  ] satisfies LayerSpec[],
+  ] satisfies LayerSpec[]),
 };
 
 describe('GPU backtracking equals the CPU reference on seeded random nets', () => {
@@ -43,7 +43,7 @@ describe('GPU backtracking equals the CPU reference on seeded random nets', () =
       for (const seed of [1, 2]) {
         await gpu.runTensor(randomInput(elementCount(arch.input), seed));
         const activations = await gpu.readActivations();
-        const classes = activations[activations.length - 1].length;
+        const classes = activations.get(model.output)!.length;
         for (const rule of rules) {
           for (let target = 0; target < classes; target++) {
             const { tree } = await backtracker.run(target, rule);
@@ -63,12 +63,12 @@ describe('GPU backtracking equals the CPU reference on seeded random nets', () =
     const gpu = await GpuModel.create(small, model, { kernels: { winograd: false } });
     const backtracker = await GpuBacktracker.create(gpu);
     cleanups.push(() => (backtracker.destroy(), gpu.destroy()));
-    const d1 = gpu.ops[arch.layers.findIndex((l) => l.name === 'd1')] as unknown as { weights: { chunks: unknown[] } };
+    const d1 = gpu.ops[arch.nodes.findIndex((l) => l.name === 'd1')] as unknown as { weights: { chunks: unknown[] } };
     expect(d1.weights.chunks.length).toBeGreaterThan(2);
     await gpu.runTensor(randomInput(elementCount(arch.input), 4));
     const activations = await gpu.readActivations();
     for (const rule of rules) {
-      for (let target = 0; target < activations[activations.length - 1].length; target++) {
+      for (let target = 0; target < activations.get(model.output)!.length; target++) {
         const { tree } = await backtracker.run(target, rule);
         expectTreeMatchesReference(model, activations, tree, rule, `split ${arch.name} class ${target} ${rule}`);
       }
@@ -98,7 +98,7 @@ describe('GPU backtracking equals the CPU reference on seeded random nets', () =
   });
 
   it('fixations are the input level\'s nodes without channels, sorted by y then x', () => {
-    const level = { name: 'input', activation: 0, shape: { channels: 3, height: 4, width: 5 }, nodes: Uint32Array.of(3, 7, 20 + 3, 40 + 19, 45), parents: new Uint32Array(5), parentCounts: new Uint32Array(5), childCounts: new Uint32Array(5) };
+    const level = { name: 'input', parentTensors: ['c1'], parentTensor: new Uint32Array(5), shape: { channels: 3, height: 4, width: 5 }, nodes: Uint32Array.of(3, 7, 20 + 3, 40 + 19, 45), parents: new Uint32Array(5), parentCounts: new Uint32Array(5), childCounts: new Uint32Array(5) };
     expect(fixationPoints(level)).toEqual([[3, 0], [0, 1], [2, 1], [4, 3]]);
   });
 });

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rule } from '../src/backtrack/rules.ts';
+import type { Rule } from '../src/ops/common/rules.ts';
 import { Explainer, type Explanation } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';

@@ -12,7 +12,7 @@ describe('converted models in the browser: fetched from weights/ or dropped as f
   const encoded = encodeConvertedModel(model, { baseName: 'demo', maxFileBytes: 16_000 });
   const total = encoded.files.reduce((s, f) => s + f.size, 0);
   const input = randomInput(3 * 32 * 32, 9);
-  const expected = forwardReference(model, input).at(-1);
+  const expected = forwardReference(model, input).get(model.output);
   let server: FileServer;
 
   beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('converted models in the browser: fetched from weights/ or dropped as f
       expect(all).toBe(total);
       progress.push(done);
     });
-    expect(forwardReference(loaded, input).at(-1)).toEqual(expected);
+    expect(forwardReference(loaded, input).get(loaded.output)).toEqual(expected);
     expect(progress.at(-1)).toBe(total);
     expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
   });
@@ -45,7 +45,7 @@ describe('converted models in the browser: fetched from weights/ or dropped as f
   it('loads dropped files, and names a .bin file that was not dropped', async () => {
     const files = [new File([encoded.json], 'demo.fixations.json'), ...encoded.files.map((f) => new File([f.bytes()], f.name))];
     const loaded = await loadDroppedConvertedModel(files);
-    expect(forwardReference(loaded, input).at(-1)).toEqual(expected);
+    expect(forwardReference(loaded, input).get(loaded.output)).toEqual(expected);
     await expect(loadDroppedConvertedModel(files.slice(0, -1))).rejects.toThrow(
       `${encoded.files.at(-1)!.name}: was not among the dropped files; drop demo.fixations.json together with all its .bin files`,
     );

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConvertedModel, parseConvertedManifest, type ReadModelFile } from '../src/loaders/converted.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
-import type { Layer } from '../src/model/layers.ts';
-import type { Model } from '../src/graph/model.ts';
+import type { Layer } from '../src/ops/layers.ts';
+import type { Model, WeightedNode } from '../src/graph/model.ts';
 import { caffePreprocess } from '../src/model/preprocess.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -27,8 +27,8 @@ function reader(files: Map<string, Uint8Array>): ReadModelFile {
   };
 }
 
-function weighted(m: Model): (Layer & { weight: Float32Array; bias: Float32Array })[] {
-  return m.layers.filter((l): l is Layer & { weight: Float32Array; bias: Float32Array } => 'weight' in l);
+function weighted(m: Model): WeightedNode[] {
+  return m.nodes.filter((l): l is WeightedNode => 'weight' in l);
 }
 
 describe('converted model format', () => {
@@ -41,13 +41,13 @@ describe('converted model format', () => {
     expect(loaded.name).toBe(model.name);
     expect(loaded.preprocess).toEqual(model.preprocess);
     expect(loaded.labels).toEqual(model.labels);
-    expect(loaded.layers.map(({ ...l }) => ({ ...l, weight: undefined, bias: undefined }))).toEqual(model.layers.map(({ ...l }) => ({ ...l, weight: undefined, bias: undefined })));
+    expect(loaded.nodes.map(({ ...l }) => ({ ...l, weight: undefined, bias: undefined }))).toEqual(model.nodes.map(({ ...l }) => ({ ...l, weight: undefined, bias: undefined })));
     weighted(loaded).forEach((layer, i) => {
       expect(Buffer.from(layer.weight.buffer).equals(Buffer.from(weighted(model)[i].weight.buffer))).toBe(true);
       expect(Buffer.from(layer.bias.buffer).equals(Buffer.from(weighted(model)[i].bias.buffer))).toBe(true);
     });
     const input = randomInput(3 * 32 * 32, 4);
-    expect(forwardReference(loaded, input).at(-1)).toEqual(forwardReference(model, input).at(-1));
+    expect(forwardReference(loaded, input).get(loaded.output)).toEqual(forwardReference(model, input).get(model.output));
   });
 
   it('splits into files of at most maxFileBytes, with tensors continuing across files, and reports progress per file', async () => {

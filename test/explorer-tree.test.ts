@@ -6,12 +6,14 @@ import { TreeIndex } from '../src/explorer/tree-index.ts';
 import { seededRandom } from '../src/graph/random-model.ts';
 import type { TensorShape } from '../src/model/shapes.ts';
 
-function level(name: string, activation: number, shape: TensorShape, nodes: number[], parents: number[]): TreeLevel {
+/** A level of a chain: its parents are in the level above (no parent tensors named). */
+function level(name: string, _depth: number, shape: TensorShape, nodes: number[], parents: number[]): TreeLevel {
   const n = nodes.length;
   return {
     name,
-    activation,
     shape,
+    parentTensors: [],
+    parentTensor: new Uint32Array(n),
     nodes: Uint32Array.from(nodes),
     parents: Uint32Array.from(parents),
     parentCounts: new Uint32Array(n).fill(1),
@@ -55,7 +57,9 @@ describe('TreeIndex', () => {
     expect([...index.parentIndex[2]]).toEqual([0, 0, 1, 1]);
     expect([...index.parentIndex[3]]).toEqual([0, 1, 1, 2, 3]);
     expect([...index.childStart[2]]).toEqual([0, 1, 3, 4, 5]);
-    expect([...index.children[2]]).toEqual([0, 1, 2, 3, 4]);
+    // Children as global node numbers: the input level starts at 7.
+    expect([...index.children[2]]).toEqual([7, 8, 9, 10, 11]);
+    expect([...index.parentLevel[3]]).toEqual([2, 2, 2, 2, 2]);
     expect(index.refOf(7)).toEqual({ level: 3, index: 0 });
     expect(index.find(3, 40)).toBe(3);
     expect(index.find(3, 41)).toBe(-1);
@@ -93,7 +97,7 @@ describe('TreeIndex', () => {
   it('refuses a tree whose parent is not in the level above', () => {
     const broken = smallTree();
     broken[2].parents[0] = 2;
-    expect(() => new TreeIndex(broken)).toThrow(/conv: node 0 names parent 2, which fc does not hold/);
+    expect(() => new TreeIndex(broken)).toThrow(/conv: node 0 names parent 2 in fc, which does not hold it/);
   });
 });
 
@@ -127,5 +131,23 @@ describe('layoutTree', () => {
     expect(byChannel.every((v) => v >= 0 && v <= 1)).toBe(true);
     // All nodes of one layer share a colour by depth.
     expect([...byDepth.subarray(7 * 3, 8 * 3)]).toEqual([...byDepth.subarray(11 * 3, 12 * 3)]);
+  });
+});
+
+describe('TreeIndex on a graph', () => {
+  it('follows each node to the level of the tensor its parent is in, across a skip connection', () => {
+    const shape = { channels: 1, height: 2, width: 2 };
+    // out = add(a, conv(a)): a is read by both the add (level 0) and the conv (level 1).
+    const levels: TreeLevel[] = [
+      { ...level('out', 0, shape, [1, 2], [0, 0]), parentCounts: new Uint32Array(2) },
+      { ...level('conv', 0, shape, [2], [2]), parentTensors: ['out'] },
+      { ...level('a', 0, shape, [0, 1, 2], [2, 1, 2]), parentTensors: ['out', 'conv'], parentTensor: Uint32Array.of(1, 0, 0) },
+    ];
+    const index = new TreeIndex(levels);
+    expect([...index.parentLevel[2]]).toEqual([1, 0, 0]);
+    expect([...index.parentIndex[2]]).toEqual([0, 0, 1]);
+    expect(index.pathToClass({ level: 2, index: 0 })).toEqual([{ level: 2, index: 0 }, { level: 1, index: 0 }, { level: 0, index: 1 }]);
+    expect(index.pathToClass({ level: 2, index: 1 })).toEqual([{ level: 2, index: 1 }, { level: 0, index: 0 }]);
+    expect(index.descendants({ level: 0, index: 1 })).toEqual([{ level: 1, index: 0 }, { level: 2, index: 0 }, { level: 2, index: 2 }]);
   });
 });

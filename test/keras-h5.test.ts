@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { imagenetLabels } from '../src/labels/imagenet.ts';
 import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
-import type { Layer } from '../src/model/layers.ts';
-import type { Model } from '../src/graph/model.ts';
+import type { Layer } from '../src/ops/layers.ts';
+import { chain, type Model, type WeightedNode } from '../src/graph/model.ts';
 import { caffePreprocess } from '../src/model/preprocess.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -11,7 +11,7 @@ import { randomInput } from './helpers/nets.ts';
 import { writeKerasH5 } from './helpers/writers.ts';
 
 function expectSameWeights(loaded: Model, original: Model): void {
-  const weighted = (m: Model) => m.layers.filter((l): l is Layer & { weight: Float32Array; bias: Float32Array } => 'weight' in l);
+  const weighted = (m: Model) => m.nodes.filter((l): l is WeightedNode => 'weight' in l);
   const [a, b] = [weighted(loaded), weighted(original)];
   expect(a.map((l) => l.name)).toEqual(b.map((l) => l.name));
   a.forEach((layer, i) => {
@@ -31,7 +31,7 @@ describe('Keras .h5 VGG loader', () => {
     expect(loaded.input).toEqual(model.input);
     expect(loaded.preprocess).toEqual({ ...caffePreprocess, width: 32, height: 32 });
     const input = randomInput(3 * 32 * 32, 8);
-    expect(forwardReference(loaded, input).at(-1)).toEqual(forwardReference(model, input).at(-1));
+    expect(forwardReference(loaded, input).get(loaded.output)).toEqual(forwardReference(model, input).get(model.output));
   });
 
   it('reads Keras 2 save_weights names and whole-model save files (weights under model_weights)', async () => {
@@ -53,7 +53,7 @@ describe('Keras .h5 VGG loader', () => {
     await expect(loadKerasH5({ bytes: bytes.subarray(0, bytes.byteLength >> 1), fileName: 'half.h5' })).rejects.toThrow(/half\.h5: /);
     await expect(loadKerasH5({ bytes: await writeKerasH5(model, 'keras1', { backend: 'theano' }) })).rejects.toThrow(/Theano-ordered kernels/);
     const notop = randomModel(arch, 33);
-    notop.layers = notop.layers.filter((l) => l.kind !== 'dense' && l.kind !== 'softmax' && l.kind !== 'flatten');
+    Object.assign(notop, chain(notop.nodes.filter((l) => l.kind !== 'dense' && l.kind !== 'softmax' && l.kind !== 'flatten')));
     await expect(loadKerasH5({ bytes: await writeKerasH5(notop) })).rejects.toThrow(/notop.*cannot classify/);
     const other = randomModel(vggArchitecture(19, { widths: [4, 8, 8, 8, 8], inputSize: 32, hidden: 16, classes: 10 }), 34);
     await expect(loadKerasH5({ bytes: await writeKerasH5(other), architecture: vggArchitecture(19, { widths: [4, 8, 8, 8, 16], inputSize: 32, hidden: 16, classes: 10 }) })).rejects.toThrow(

@@ -3,14 +3,14 @@ import { loadDarknet } from '../src/loaders/darknet.ts';
 import { loadVggSafetensors } from '../src/loaders/safetensors.ts';
 import { loadTfjs } from '../src/loaders/tfjs.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
-import type { Conv2dLayer, Layer } from '../src/model/layers.ts';
-import type { Architecture, Model } from '../src/graph/model.ts';
+import type { Conv2dLayer, Layer } from '../src/ops/layers.ts';
+import { chain, type Architecture, type Model, type WeightedNode } from '../src/graph/model.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { vggCheckpointTensors, writeDarknet, writeSafetensors, writeTfjs } from './helpers/writers.ts';
 
 function expectSameWeights(loaded: Model, original: Model, tolerance = 0): void {
-  const weighted = (m: Model) => m.layers.filter((l): l is Layer & { weight: Float32Array; bias: Float32Array } => 'weight' in l);
+  const weighted = (m: Model) => m.nodes.filter((l): l is WeightedNode => 'weight' in l);
   const [a, b] = [weighted(loaded), weighted(original)];
   expect(a.map((l) => l.kind)).toEqual(b.map((l) => l.kind));
   a.forEach((layer, i) => {
@@ -29,7 +29,7 @@ const darknetArch: Architecture = {
   name: 'darknet-test',
   input: { channels: 3, height: 16, width: 16 },
   preprocess: unitRgbPreprocess(16, 16),
-  layers: [
+  ...chain([
     { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 8, activation: 'leaky' },
     { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
     { kind: 'conv2d', name: 'conv2', kernel: 1, stride: 1, padding: 0, inChannels: 8, outChannels: 6, activation: 'linear' },
@@ -37,7 +37,7 @@ const darknetArch: Architecture = {
     { kind: 'flatten', name: 'flatten1' },
     { kind: 'dense', name: 'fc1', inFeatures: 5 * 4 * 4, outFeatures: 7, activation: 'linear' },
     { kind: 'softmax', name: 'softmax' },
-  ],
+  ]),
 };
 
 describe('darknet loader', () => {
@@ -48,19 +48,19 @@ describe('darknet loader', () => {
     const loaded = loadDarknet({ ...files, cfgName: 'test.cfg' });
     expectSameWeights(loaded, model);
     expect(loaded.preprocess.resize).toBe('letterbox');
-    expect(loaded.layers.map((l) => l.kind)).toEqual(model.layers.map((l) => l.kind));
+    expect(loaded.nodes.map((l) => l.kind)).toEqual(model.nodes.map((l) => l.kind));
   });
 
   it('folds batch norm as darknet computes it: (x − mean) / (√var + 1e-6) · scale + shift', () => {
     const random = seededRandom(5);
-    const conv = model.layers[0] as Conv2dLayer;
+    const conv = model.nodes[0] as Conv2dLayer;
     const norm = {
       scales: Float32Array.from({ length: 8 }, () => 0.5 + random()),
       mean: Float32Array.from({ length: 8 }, () => random() - 0.5),
       variance: Float32Array.from({ length: 8 }, () => 0.1 + random()),
     };
     const loaded = loadDarknet(writeDarknet(model, new Map([['conv1', norm]])));
-    const folded = loaded.layers[0] as Conv2dLayer;
+    const folded = loaded.nodes[0] as Conv2dLayer;
     for (let o = 0; o < 8; o++) {
       const k = norm.scales[o] / (Math.sqrt(norm.variance[o]) + 1e-6);
       expect(folded.bias[o]).toBeCloseTo(conv.bias[o] - norm.mean[o] * k, 5);
@@ -110,7 +110,7 @@ const tfjsArch: Architecture = {
   name: 'tfjs-test',
   input: { channels: 3, height: 14, width: 12 },
   preprocess: unitRgbPreprocess(12, 14),
-  layers: [
+  ...chain([
     { kind: 'conv2d', name: 'conv_a', kernel: 3, stride: 1, padding: 0, inChannels: 3, outChannels: 5, activation: 'relu' },
     { kind: 'conv2d', name: 'conv_b', kernel: 3, stride: 1, padding: 1, inChannels: 5, outChannels: 6, activation: 'relu' },
     { kind: 'maxpool', name: 'pool', size: 2, stride: 2 },
@@ -118,7 +118,7 @@ const tfjsArch: Architecture = {
     { kind: 'dense', name: 'hidden', inFeatures: 6 * 6 * 5, outFeatures: 9, activation: 'relu' },
     { kind: 'dense', name: 'output', inFeatures: 9, outFeatures: 4, activation: 'linear' },
     { kind: 'softmax', name: 'softmax' },
-  ],
+  ]),
 };
 
 describe('TensorFlow.js layers-model loader', () => {
@@ -128,7 +128,7 @@ describe('TensorFlow.js layers-model loader', () => {
   it('reads back the weights in CHW order, undoing Keras kernel layouts and channels-last flatten', () => {
     const loaded = loadTfjs(files);
     expectSameWeights(loaded, model);
-    expect(loaded.layers.map((l) => l.kind)).toEqual(model.layers.map((l) => l.kind));
+    expect(loaded.nodes.map((l) => l.kind)).toEqual(model.nodes.map((l) => l.kind));
     expect(loaded.preprocess).toMatchObject({ width: 12, height: 14, resize: 'resize', scale: 1 / 255 });
   });
 
@@ -193,15 +193,15 @@ describe('safetensors VGG loader', () => {
     const random = seededRandom(9);
     const norms = new Map<string, { weight: Float32Array; bias: Float32Array; mean: Float32Array; variance: Float32Array }>();
     const tensors = vggCheckpointTensors(model, 'torchvision', (name) => {
-      const n = (model.layers.find((l) => l.name === name) as Conv2dLayer).outChannels;
+      const n = (model.nodes.find((l) => l.name === name) as Conv2dLayer).outChannels;
       const make = (offset: number) => Float32Array.from({ length: n }, () => offset + random());
       const norm = { weight: make(0.5), bias: make(-0.5), mean: make(-0.5), variance: make(0.2) };
       norms.set(name, norm);
       return norm;
     });
     const loaded = loadVggSafetensors({ bytes: writeSafetensors(tensors), architecture: arch });
-    const conv = model.layers[0] as Conv2dLayer;
-    const folded = loaded.layers[0] as Conv2dLayer;
+    const conv = model.nodes[0] as Conv2dLayer;
+    const folded = loaded.nodes[0] as Conv2dLayer;
     const norm = norms.get('conv1_1')!;
     const k = norm.weight[0] / Math.sqrt(norm.variance[0] + 1e-5);
     expect(folded.weight[0]).toBeCloseTo(conv.weight[0] * k, 5);

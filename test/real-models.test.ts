@@ -24,7 +24,7 @@ async function open(model: Model): Promise<GpuModel> {
 /** The CPU reference's top-k for a photo: reference preprocessing, reference forward. */
 function referenceTop(model: Model, photo: Parameters<typeof preprocessReference>[0], k: number): number[] {
   const activations = forwardReference(model, preprocessReference(photo, model.preprocess));
-  const probs = probabilities(activations[activations.length - 1], endsInSoftmax(model));
+  const probs = probabilities(activations.get(model.output)!, endsInSoftmax(model));
   return topPredictions(probs, model.labels, k).map((p) => p.classIndex);
 }
 

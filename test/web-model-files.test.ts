@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Architecture } from '../src/graph/model.ts';
+import { chain, type Architecture } from '../src/graph/model.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { darknetFormat } from '../src/web/formats/darknet-format.ts';
@@ -21,13 +21,13 @@ const arch: Architecture = {
   name: 'web-test',
   input: { channels: 3, height: 16, width: 16 },
   preprocess: unitRgbPreprocess(16, 16),
-  layers: [
+  ...chain([
     { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 4, activation: 'relu' },
     { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
     { kind: 'flatten', name: 'flatten1' },
     { kind: 'dense', name: 'fc1', inFeatures: 4 * 8 * 8, outFeatures: 5, activation: 'linear' },
     { kind: 'softmax', name: 'softmax' },
-  ],
+  ]),
 };
 const model = randomModel(arch, 3);
 const labels = ['ant', 'bee', 'cat', 'dog', 'eel'];
@@ -56,7 +56,7 @@ describe('dropped files', () => {
       (name, done, total) => progress.push([name, done, total]),
     );
     expect(loaded.labels).toEqual(labels);
-    expect(loaded.layers.map((l) => l.name)).toEqual(['conv1', 'pool1', 'flatten1', 'fc1', 'softmax']);
+    expect(loaded.nodes.map((l) => l.name)).toEqual(['conv1', 'pool1', 'flatten1', 'fc1', 'softmax']);
     expect(progress.at(-1)).toEqual(['net.weights', weights.byteLength, weights.byteLength]);
   });
 
@@ -74,7 +74,7 @@ describe('dropped files', () => {
     const { modelJson, shards } = writeTfjs(model);
     const files = [file('model.json', modelJson), ...[...shards].map(([path, bytes]) => file(path.split('/').pop()!, bytes))];
     const loaded = await tfjsFormat.fromFiles(files, () => {});
-    expect(loaded.layers.filter((l) => 'weight' in l)).toHaveLength(2);
+    expect(loaded.nodes.filter((l) => 'weight' in l)).toHaveLength(2);
   });
 });
 

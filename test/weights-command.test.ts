@@ -89,7 +89,7 @@ describe('the weights command', () => {
     expect(stdout).toMatch(/wrote .*my-vgg16\.fixations\.json \+ 1 binary file \(/);
     const converted = await loadModelFile(join(out, 'my-vgg16.fixations.json'));
     const input = randomInput(3 * 32 * 32, 1);
-    expect(forwardReference(converted, input).at(-1)).toEqual(forwardReference(model, input).at(-1));
+    expect(forwardReference(converted, input).get(converted.output)).toEqual(forwardReference(model, input).get(model.output));
   });
 
   it('fails with one clear line: a 404, a model not downloaded, a wrong --arch', async () => {

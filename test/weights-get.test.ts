@@ -37,7 +37,7 @@ function photo(width: number, height: number, seed: number) {
 
 /** What the model predicts for a photo, the whole way: the model's own preprocessing, then the CPU reference. */
 function predict(model: Model, seed = 5): Float32Array {
-  return forwardReference(model, preprocessReference(photo(45, 37, seed), model.preprocess)).at(-1)!;
+  return forwardReference(model, preprocessReference(photo(45, 37, seed), model.preprocess)).get(model.output)!;
 }
 
 describe('weights get, convert and load by name', () => {

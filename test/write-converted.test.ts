@@ -24,7 +24,7 @@ describe('writing converted models', () => {
     expect(readdirSync(folder).sort()).toEqual(['m-00001-of-00001.bin', 'm.fixations.json', 'unrelated.bin']);
     const loaded = await loadModelFile(second.manifestPath);
     const input = randomInput(3 * 32 * 32, 2);
-    expect(forwardReference(loaded, input).at(-1)).toEqual(forwardReference(model, input).at(-1));
+    expect(forwardReference(loaded, input).get(loaded.output)).toEqual(forwardReference(model, input).get(model.output));
   });
 
   it('converts a Keras .h5 checkpoint beside it by default, keeping its preprocessing', async () => {
@@ -38,7 +38,7 @@ describe('writing converted models', () => {
     expect(converted.preprocess).toEqual(fromH5.preprocess);
     expect(converted.preprocess.channelOrder).toBe('bgr');
     const input = randomInput(3 * 32 * 32, 3);
-    expect(forwardReference(converted, input).at(-1)).toEqual(forwardReference(fromH5, input).at(-1));
+    expect(forwardReference(converted, input).get(converted.output)).toEqual(forwardReference(fromH5, input).get(fromH5.output));
   });
 });
 
@@ -54,6 +54,6 @@ describeWithSharedData('converting real Tiny Darknet', 'tiny-darknet', (dir) => 
     expect(converted.preprocess).toMatchObject({ resize: 'letterbox', letterboxFill: 0.5, channelOrder: 'rgb', scale: 1 / 255 });
     expect(converted.labels).toEqual(readFileSync(`${dir}/names.txt`, 'utf8').trim().split('\n'));
     const input = randomInput(3 * 224 * 224, 7);
-    expect(forwardReference(converted, input).at(-1)).toEqual(forwardReference(original, input).at(-1));
+    expect(forwardReference(converted, input).get(converted.output)).toEqual(forwardReference(original, input).get(original.output));
   });
 });

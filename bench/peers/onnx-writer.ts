@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
-import type { Activation, Layer } from '../../src/model/layers.ts';
-import type { Model } from '../../src/graph/model.ts';
-import { activationShapes } from '../../src/model/shapes.ts';
+import type { Activation, Layer } from '../../src/ops/layers.ts';
+import { chainShapes, type Model } from '../../src/graph/model.ts';
+
 import { onnxNames } from './onnx-names.ts';
 
 /** Opset 13: Softmax over one axis, Gemm and Conv as used here; every ONNX runtime of the last years reads it. */
@@ -49,7 +49,7 @@ function tensorValue(name: string, dims: number[]) {
  * (`probabilities`).
  */
 export function onnxGraph(model: Model) {
-  const shapes = activationShapes(model.input, model.layers);
+  const shapes = chainShapes(model.input, model.nodes);
   const nodes: OnnxNode[] = [];
   const initializers: ReturnType<typeof floatTensor>[] = [];
   let current: string = onnxNames.input;
@@ -62,9 +62,9 @@ export function onnxGraph(model: Model) {
     if (layer.activation === 'relu') add('Relu', `${layer.name}.relu`, [current]);
     if (layer.activation === 'leaky') add('LeakyRelu', `${layer.name}.leaky`, [current], [float('alpha', 0.1)]);
   };
-  const last = model.layers.length - 1;
+  const last = model.nodes.length - 1;
   let logits: string | null = null;
-  for (const [i, layer] of model.layers.entries()) {
+  for (const [i, layer] of model.nodes.entries()) {
     if (i === last && layer.kind === 'softmax') logits = current;
     switch (layer.kind) {
       case 'conv2d': {

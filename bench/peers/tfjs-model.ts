@@ -4,7 +4,7 @@
  * dense layer after a spatial flatten has its input rows permuted from our CHW flatten order to tfjs's HWC order.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Activation } from '../../src/model/layers.ts';
+import type { Activation } from '../../src/ops/layers.ts';
 import type { Model } from '../../src/graph/model.ts';
 import type { TensorShape } from '../../src/model/shapes.ts';
 import type { PeerSession } from './measure-peer.ts';
@@ -69,8 +69,8 @@ export function buildTfjsModel(tf: Tf, model: Model): tfjs.Sequential {
   const weights: [tfjs.layers.Layer, Float32Array, number[], Float32Array][] = [];
   let shape: TensorShape = model.input;
   let flattenedFrom: TensorShape | null = null;
-  const last = model.layers.length - 1;
-  for (const [index, layer] of model.layers.entries()) {
+  const last = model.nodes.length - 1;
+  for (const [index, layer] of model.nodes.entries()) {
     switch (layer.kind) {
       case 'conv2d': {
         const { kernel: k, stride: s, padding: p } = layer;
@@ -127,7 +127,7 @@ export function buildTfjsModel(tf: Tf, model: Model): tfjs.Sequential {
 export function tfjsSession(tf: Tf, model: Model): PeerSession {
   const net = buildTfjsModel(tf, model);
   const { channels, height, width } = model.input;
-  const endsInSoftmax = model.layers[model.layers.length - 1].kind === 'softmax';
+  const endsInSoftmax = model.nodes[model.nodes.length - 1].kind === 'softmax';
   return {
     async run(input: Float32Array): Promise<Float32Array> {
       const x = tf.tensor4d(chwToHwc(input, model.input), [1, height, width, channels]);

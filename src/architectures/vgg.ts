@@ -1,5 +1,5 @@
-import type { LayerSpec } from '../model/layers.ts';
-import type { Architecture } from '../graph/model.ts';
+import type { LayerSpec } from '../ops/layers.ts';
+import { chain, type Architecture } from '../graph/model.ts';
 import { torchvisionPreprocess } from '../model/preprocess.ts';
 
 export type VggDepth = 16 | 19;
@@ -63,7 +63,7 @@ export function vggArchitecture(depth: VggDepth, options: VggOptions = {}): Arch
     name: `vgg${depth}`,
     input: { channels: 3, height: side, width: side },
     preprocess: { ...torchvisionPreprocess, width: side, height: side },
-    layers: vggLayers(depth, options),
+    ...chain(vggLayers(depth, options)),
   };
 }
 

@@ -1,23 +1,25 @@
 import type { TensorShape } from '../model/shapes.ts';
-import type { Rule } from './rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 
 /**
- * One memory vector of the fixation tree: the nodes of one activation that the backtracking reached, as CHW flat
- * indices in increasing order, each with one parent (the lowest node of the level above that selected it, Viterbi-style
- * back-pointers) and its full edge counts.
+ * One memory vector of the fixation tree: the nodes of one tensor that the backtracking reached, as CHW flat indices in
+ * increasing order, each with one parent (the lowest (tensor, node) among the nodes of the tensors above that selected
+ * it, Viterbi-style back-pointers) and its full edge counts over every reader of the tensor.
  */
 export interface TreeLevel {
-  /** The layer whose output this activation is, or `input`. */
+  /** The tensor: the name of the node that writes it, or `input`. */
   name: string;
-  /** Index into the model's activations: 0 is the input, i + 1 the output of layer i. */
-  activation: number;
   shape: TensorShape;
   nodes: Uint32Array;
-  /** Node id (in the level above) of the lowest parent that selected each node; the top level has none (all 0). */
+  /** The tensors whose nodes select this one's (its readers' outputs), in graph order; none for the class's level. */
+  parentTensors: string[];
+  /** Per node, which of `parentTensors` its lowest parent is in. */
+  parentTensor: Uint32Array;
+  /** Node id (in that tensor) of the lowest parent that selected each node; the top level has none (all 0). */
   parents: Uint32Array;
-  /** How many nodes of the level above selected each node. */
+  /** How many nodes of the tensors above selected each node. */
   parentCounts: Uint32Array;
-  /** How many nodes of the level below each node selected. */
+  /** How many nodes of the tensors below each node selected. */
   childCounts: Uint32Array;
 }
 
@@ -39,8 +41,4 @@ export function fixationPoints(input: TreeLevel): [number, number][] {
   return points;
 }
 
-/** A node id as (channel, y, x). */
-export function nodeCoordinates(node: number, shape: TensorShape): { channel: number; y: number; x: number } {
-  const plane = shape.height * shape.width;
-  return { channel: Math.floor(node / plane), y: Math.floor((node % plane) / shape.width), x: node % shape.width };
-}
+export { coordinatesOf as nodeCoordinates } from '../ops/common/window.ts';

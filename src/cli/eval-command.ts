@@ -2,7 +2,7 @@ import type { Explainer } from '../explain/explain.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { wnidsFromText } from '../datasets/imagenet-val.ts';
 import { evaluateLocalization } from '../eval/localization-eval.ts';
 import { localizationTable, parametersTable, saliencyTable } from '../eval/report.ts';

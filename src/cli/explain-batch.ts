@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { jsonText } from '../explain/json-text.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';

@@ -1,6 +1,6 @@
 import { jsonText } from '../explain/json-text.ts';
 import { writeFile } from 'node:fs/promises';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { Explainer, explanationJson, type Explanation } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
@@ -57,7 +57,7 @@ export async function explainCommand(image: string, options: ExplainCommandOptio
       const byLayer = (ms: number[], names: string[]) => new Map(names.map((n, i) => [n, ms[i]]));
       times = {
         method: forward.method,
-        forward: byLayer(forward.ms, model.layers.map((l) => l.name)),
+        forward: byLayer(forward.ms, model.nodes.map((n) => n.name)),
         backtrack: byLayer(backtrack.ms, backtrack.labels),
       };
     }

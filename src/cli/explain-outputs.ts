@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { explanationJson, type Explainer } from '../explain/explain.ts';
 import type { DecodedImage } from '../image/decode-node.ts';
 import { writePng } from '../image/encode-node.ts';

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinArchitectures } from '../architectures/vgg.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
-import { rules } from '../backtrack/rules.ts';
+import { rules } from '../ops/common/rules.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import { colormaps } from '../render/colormap.ts';
 import { explainBatch } from './explain-batch.ts';

@@ -87,7 +87,7 @@ interface ConvertCommandOptions {
 async function convertCommand(file: string, options: ConvertCommandOptions): Promise<void> {
   const { model, written } = await convertModelFile(file, options);
   console.log(
-    `${model.name}: ${model.layers.length} layers, ${model.input.width}×${model.input.height} ${model.preprocess.channelOrder.toUpperCase()} ${model.preprocess.resize}, ${model.labels.length} classes`,
+    `${model.name}: ${model.nodes.length} nodes, ${model.input.width}×${model.input.height} ${model.preprocess.channelOrder.toUpperCase()} ${model.preprocess.resize}, ${model.labels.length} classes`,
   );
   console.log(`  wrote ${describeWritten(written)}`);
   console.log(`  use: npx fixations explain photo.jpg --model ${shortPath(written.manifestPath)}`);

@@ -1,4 +1,4 @@
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { fixationsInPhoto, type Explainer } from '../explain/explain.ts';
 import type { Point } from '../postprocess/geometry.ts';
 import type { Photo } from '../postprocess/explanation-maps.ts';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { parseImagenetValLabels, type ImagenetValEntry } from '../datasets/imagenet-val.ts';
 import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';

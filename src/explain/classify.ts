@@ -13,7 +13,7 @@ export interface Classification {
 }
 
 export function endsInSoftmax(model: Model): boolean {
-  return model.layers[model.layers.length - 1]?.kind === 'softmax';
+  return model.nodes.find((n) => n.output === model.output)?.kind === 'softmax';
 }
 
 /** One forward pass on the GPU; the activations stay on the GPU model for backtracking. */

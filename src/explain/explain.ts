@@ -1,13 +1,13 @@
 import { GpuBacktracker } from '../backtrack/gpu-backtracker.ts';
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { fixationPoints, type TreeLevel } from '../backtrack/tree.ts';
 import { classify } from './classify.ts';
 import { GpuModel, type GpuModelOptions } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
-import type { Model } from '../graph/model.ts';
+import { graphOf, type Model } from '../graph/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
-import { coarseCell, lastSpatialLevel, type CoarseCell } from '../postprocess/coarse.ts';
+import { coarseCell, lastSpatialLevel, lastSpatialTensor, type CoarseCell } from '../postprocess/coarse.ts';
 import { topPredictions, type Prediction } from './predictions.ts';
 
 export interface ExplainOptions {
@@ -83,8 +83,9 @@ export class Explainer {
     readonly backtracker: GpuBacktracker,
   ) {}
 
-  static async create(context: GpuContext, model: Model, options?: GpuModelOptions): Promise<Explainer> {
-    return Explainer.forModel(await GpuModel.create(context, model, options));
+  static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<Explainer> {
+    const coarse = lastSpatialTensor(graphOf(model));
+    return Explainer.forModel(await GpuModel.create(context, model, { ...options, keep: [...(options.keep ?? []), ...(coarse ? [coarse] : [])] }));
   }
 
   /** An explainer around a model already on the GPU (the benchmark times the model's creation on its own). */
@@ -130,7 +131,7 @@ export class Explainer {
     }
     const level = lastSpatialLevel(explanation.layers);
     if (!level) return null;
-    const [values] = await this.gpuModel.readActivations([level.activation]);
+    const values = (await this.gpuModel.readActivations([level.name])).get(level.name)!;
     return coarseCell(level, values, this.model.input, explanation.geometry);
   }
 

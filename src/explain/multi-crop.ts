@@ -4,7 +4,7 @@
  * crop's own top class agrees with the mean, the centre crop's); the crops whose top class is that prediction are
  * backtracked and their fixations merged in photo pixels.
  */
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { fixationsInPhoto, type Explainer } from './explain.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
 import type { ResampleGeometry } from '../model/preprocess.ts';

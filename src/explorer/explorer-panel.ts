@@ -6,7 +6,7 @@ import type { ColorBy } from './node-colors.ts';
 import type { NodeRef } from './tree-index.ts';
 
 /** Reads one activation (CHW values) of the forward pass the tree came from; null when it has been overwritten. */
-export type ActivationReader = (activation: number) => Promise<Float32Array | null>;
+export type ActivationReader = (tensor: string) => Promise<Float32Array | null>;
 
 /**
  * The 3D explorer's panel: the view, its toolbar (node count, colouring, play, layer filter, selection), and the hover
@@ -208,7 +208,7 @@ export class ExplorerPanel {
       'activation …',
     ];
     tooltip.textContent = lines.join('\n');
-    const values = await this.readActivation?.(level.activation);
+    const values = await this.readActivation?.(level.name);
     if (token !== this.hoverToken) return;
     lines[3] = values ? `activation ${formatActivation(values[node])}` : 'activation: run the photo again to read it';
     tooltip.textContent = lines.join('\n');

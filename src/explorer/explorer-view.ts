@@ -403,10 +403,9 @@ export class ExplorerView {
     let e = 0;
     for (let l = 1; l < index.levels.length; l++) {
       const parents = index.parentIndex[l];
-      const parentStart = index.levelStart[l - 1];
       for (let i = 0; i < parents.length; i++, e++) {
         const child = index.levelStart[l] + i;
-        const parent = parentStart + parents[i];
+        const parent = index.levelStart[index.parentLevel[l][i]] + parents[i];
         out.positions.set(positions.subarray(child * 3, child * 3 + 3), e * 6);
         out.positions.set(positions.subarray(parent * 3, parent * 3 + 3), e * 6 + 3);
         if (colors) {

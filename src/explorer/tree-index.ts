@@ -8,48 +8,59 @@ export interface NodeRef {
 
 /**
  * The fixation tree with its edges as indices, so the explorer can walk it both ways: each node's parent (its lowest
- * parent, the back-pointer the backtracking kept) as an index into the level above, and each node's children in the
- * level below, in CSR form (`childStart[i] … childStart[i + 1]` into `children`). Nodes are numbered globally, level by
+ * parent, the back-pointer the backtracking kept) as a level and an index in that level — in a graph the level of a
+ * parent is whichever tensor read this one, so not always the level just above — and each node's children in CSR form
+ * (`childStart[i] … childStart[i + 1]` into `children`, global node numbers). Nodes are numbered globally, level by
  * level from the top, which is the order the explorer's vertex buffers use.
  */
 export class TreeIndex {
   /** Global number of the first node of each level; the last entry is the total. */
   readonly levelStart: Uint32Array;
-  /** Per level: for each node, the index of its parent in the level above (the top level: -1). */
+  /** Per level: for each node, the level of its parent (the top level: -1). */
+  readonly parentLevel: Int32Array[];
+  /** Per level: for each node, the index of its parent in its parent's level (the top level: -1). */
   readonly parentIndex: Int32Array[];
-  /** Per level: children in the level below, grouped by parent. */
+  /** Per level: children (global node numbers), grouped by parent. */
   readonly childStart: Uint32Array[];
   readonly children: Uint32Array[];
 
   constructor(readonly levels: readonly TreeLevel[]) {
     this.levelStart = new Uint32Array(levels.length + 1);
     levels.forEach((level, l) => (this.levelStart[l + 1] = this.levelStart[l] + level.nodes.length));
+    const levelOf = new Map(levels.map((level, l) => [level.name, l]));
+    this.parentLevel = [];
     this.parentIndex = levels.map((level, l) => {
       const parents = new Int32Array(level.nodes.length).fill(-1);
+      const parentLevels = new Int32Array(level.nodes.length).fill(-1);
+      this.parentLevel.push(parentLevels);
       if (l === 0) return parents;
-      const above = levels[l - 1].nodes;
+      // Trees of a chain name no parent tensors: the level above.
+      const names = level.parentTensors?.length ? level.parentTensors : [levels[l - 1].name];
       for (let i = 0; i < level.nodes.length; i++) {
-        const p = indexOfNode(above, level.parents[i]);
-        if (p < 0) throw new Error(`${level.name}: node ${level.nodes[i]} names parent ${level.parents[i]}, which ${levels[l - 1].name} does not hold`);
+        const name = names[level.parentTensor?.[i] ?? 0];
+        const pl = levelOf.get(name);
+        const p = pl === undefined ? -1 : indexOfNode(levels[pl].nodes, level.parents[i]);
+        if (p < 0) throw new Error(`${level.name}: node ${level.nodes[i]} names parent ${level.parents[i]} in ${name}, which does not hold it`);
         parents[i] = p;
+        parentLevels[i] = pl!;
       }
       return parents;
     });
-    this.childStart = [];
-    this.children = [];
-    levels.forEach((level, l) => {
-      const below = this.parentIndex[l + 1];
-      const start = new Uint32Array(level.nodes.length + 1);
-      const list = new Uint32Array(below?.length ?? 0);
-      if (below) {
-        for (const p of below) start[p + 1]++;
-        for (let i = 0; i < level.nodes.length; i++) start[i + 1] += start[i];
-        const fill = start.slice(0, level.nodes.length);
-        for (let c = 0; c < below.length; c++) list[fill[below[c]]++] = c;
-      }
-      this.childStart.push(start);
-      this.children.push(list);
+    const counts = levels.map((level) => new Uint32Array(level.nodes.length + 1));
+    levels.forEach((_, l) => this.parentIndex[l].forEach((p, i) => p >= 0 && counts[this.parentLevel[l][i]][p + 1]++));
+    this.childStart = counts.map((start) => {
+      for (let i = 1; i < start.length; i++) start[i] += start[i - 1];
+      return start;
     });
+    this.children = this.childStart.map((start) => new Uint32Array(start[start.length - 1]));
+    const fill = this.childStart.map((start) => start.slice(0, start.length - 1));
+    levels.forEach((_, l) =>
+      this.parentIndex[l].forEach((p, i) => {
+        if (p < 0) return;
+        const pl = this.parentLevel[l][i];
+        this.children[pl][fill[pl][p]++] = this.levelStart[l] + i;
+      }),
+    );
   }
 
   get nodeCount(): number {
@@ -72,32 +83,30 @@ export class TreeIndex {
     return indexOfNode(this.levels[level].nodes, node);
   }
 
-  /** From the node up to the class, the node first: one node per level above it, so `level + 1` nodes. */
+  /** From the node up to the class along the back-pointers, the node first (in a chain: `level + 1` nodes). */
   pathToClass(ref: NodeRef): NodeRef[] {
     const path: NodeRef[] = [ref];
     let { level, index } = ref;
     while (level > 0) {
-      index = this.parentIndex[level][index];
-      level--;
+      [level, index] = [this.parentLevel[level][index], this.parentIndex[level][index]];
       path.push({ level, index });
     }
     return path;
   }
 
-  /** Every node whose parent chain passes through the node, down to the input, level by level (the node excluded). */
+  /** Every node whose parent chain passes through the node, down to the input, in global order (the node excluded). */
   descendants(ref: NodeRef): NodeRef[] {
-    const out: NodeRef[] = [];
-    let frontier = [ref.index];
-    for (let level = ref.level; level < this.levels.length - 1 && frontier.length > 0; level++) {
-      const next: number[] = [];
+    const found: number[] = [];
+    const stack = [this.globalIndex(ref)];
+    while (stack.length > 0) {
+      const { level, index } = this.refOf(stack.pop()!);
       const start = this.childStart[level];
-      const list = this.children[level];
-      for (const i of frontier) for (let k = start[i]; k < start[i + 1]; k++) next.push(list[k]);
-      next.sort((a, b) => a - b);
-      for (const index of next) out.push({ level: level + 1, index });
-      frontier = next;
+      for (let k = start[index]; k < start[index + 1]; k++) {
+        found.push(this.children[level][k]);
+        stack.push(this.children[level][k]);
+      }
     }
-    return out;
+    return found.sort((a, b) => a - b).map((g) => this.refOf(g));
   }
 }
 

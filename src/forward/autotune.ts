@@ -6,10 +6,10 @@
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { AdapterSummary, GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
-import { DenseOp, type DenseKernel } from '../ops/dense/forward.ts';
-import { GemmOp, workgroupGemmTile, type GemmTile } from '../ops/conv2d/gemm.ts';
-import type { DenseLayer } from '../model/layers.ts';
-import { defaultKernelChoices, type KernelChoices } from './gpu-model.ts';
+import { DenseOp } from '../ops/dense/forward.ts';
+import { GemmOp } from '../ops/conv2d/gemm.ts';
+import { defaultKernelChoices, workgroupGemmTile, type DenseKernel, type GemmTile, type KernelChoices } from '../ops/common/kernel-choices.ts';
+import type { DenseLayer } from '../ops/layers.ts';
 
 export function isCpuAdapter(adapter: AdapterSummary): boolean {
   return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(adapter.name);

@@ -1,109 +1,116 @@
 import { createStorageBuffer, readBuffers } from '../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../gpu/context.ts';
-import { timePasses } from '../gpu/pass-timer.ts';
-import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
-import { Conv2dOp, defaultConv2dTile, type Conv2dTile } from '../ops/conv2d/direct.ts';
-import { DenseOp, type DenseKernel } from '../ops/dense/forward.ts';
-import { Conv2dWinogradOp, winogradApplies, winogradWorkspaceBytes, type WinogradWorkspace } from '../ops/conv2d/winograd.ts';
-import { Conv2dPointwiseOp, pointwiseApplies } from '../ops/conv2d/pointwise.ts';
-import { Conv2dIm2colOp, im2colApplies, im2colBytes } from '../ops/conv2d/im2col.ts';
-import type { GemmTile } from '../ops/conv2d/gemm.ts';
 import type { GpuOp } from '../gpu/dispatch.ts';
-import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxOp } from '../kernels/pooling.ts';
+import { timePasses } from '../gpu/pass-timer.ts';
+import { chwToPaddedHwc, gpuTensorBytes, paddedHwcToChw, requireTensorLimits, vec4Count, type GpuTensor } from '../gpu/tensor.ts';
+import { assertRgbaImage, type RgbaImage } from '../image/rgba-image.ts';
 import { PreprocessOp } from '../kernels/preprocess.ts';
-import type { Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../graph/model.ts';
+import { defaultKernelChoices, type KernelChoices } from '../ops/common/kernel-choices.ts';
+import type { GraphNode } from '../graph/model.ts';
+import { inputTensor, validateModel, type Graph, type Model } from '../graph/model.ts';
+import { opOf } from '../ops/registry.ts';
 import type { ResampleGeometry } from '../model/preprocess.ts';
-import { elementCount, type TensorShape } from '../model/shapes.ts';
-import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from '../gpu/tensor.ts';
+import { elementCount } from '../model/shapes.ts';
+import { planTensorMemory, type TensorMemoryPlan } from './memory-plan.ts';
 
-/** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
-export interface KernelChoices {
-  /** Tile of the direct convolution (convolutions that are neither Winograd nor pointwise). */
-  conv2dTile: Conv2dTile;
-  /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where its workspace fits the binding budget. */
-  winograd: boolean;
-  /** Run 1×1 stride-1 convolutions as a matrix product over pixels. */
-  pointwise: boolean;
-  /** Run convolutions over at most 4 input channels (an RGB first layer) as im2col + matrix product. */
-  im2col: boolean;
-  /** Tile of the GEMM behind Winograd and pointwise convolutions. */
-  gemmTile: GemmTile;
-  dense: DenseKernel;
-}
-
-export const defaultKernelChoices: KernelChoices = {
-  conv2dTile: defaultConv2dTile,
-  winograd: true,
-  pointwise: true,
-  im2col: true,
-  gemmTile: { tileM: 8, tileN4: 4, threads: 64 },
-  dense: 'invocation',
-};
+export { defaultKernelChoices, type KernelChoices };
 
 export interface GpuModelOptions {
   kernels?: Partial<KernelChoices>;
   /** Called as weights are uploaded, with bytes done and bytes in all. */
   onUploadProgress?: (done: number, total: number) => void;
+  /** Tensors to keep readable after a forward pass besides those the backtracking reads (the logits, say). */
+  keep?: readonly string[];
 }
 
 export interface ForwardResult {
-  /** The last layer's output: class probabilities when the model ends in softmax. */
+  /** The output tensor: class probabilities when the model ends in softmax. */
   scores: Float32Array;
   /** Where the photo landed in the model input (null when a tensor was given directly). */
   geometry: ResampleGeometry | null;
   forwardMs: number;
 }
 
+function weightBytes(node: GraphNode): number {
+  return 'weight' in node ? (node.weight.length + node.bias.length) * 4 : 0;
+}
+
 /**
- * A model resident on the GPU: weights uploaded once in the kernels' layouts, one kept activation buffer per layer
- * (the backtracking reads them), and every layer's dispatch recorded into one compute pass.
+ * A model resident on the GPU: weights uploaded once in the kernels' layouts, every node's dispatches recorded into one
+ * compute pass in topological order. Tensors the backtracking reads keep their own buffers; the others share buffers
+ * once their readers have run (see memory-plan.ts).
  */
 export class GpuModel {
   private constructor(
     readonly context: GpuContext,
     readonly model: Model,
-    readonly shapes: TensorShape[],
-    /** Index 0 is the preprocessed input, index i + 1 the output of layer i. */
-    readonly activations: GpuTensor[],
+    readonly graph: Graph,
+    /** Every tensor's GPU buffer; tensors not in `kept` may share theirs with others. */
+    readonly tensors: ReadonlyMap<string, GpuTensor>,
+    readonly memory: TensorMemoryPlan,
+    /** One op per node, in node order. */
     readonly ops: GpuOp[],
     private readonly preprocess: PreprocessOp,
-    private readonly workspace: Workspace,
+    private readonly owned: GPUBuffer[],
   ) {}
 
   static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<GpuModel> {
-    const shapes = validateModel(model);
+    const graph = validateModel(model);
     const kernels = { ...defaultKernelChoices, ...options.kernels };
-    const { activations, workspace } = await gpuStep(context, `allocating ${model.name}'s activations`, () => {
-      const activations = shapes.map((shape, i) => createGpuTensor(context, i === 0 ? 'input' : model.layers[i - 1].name, shape));
-      return { activations, workspace: winogradWorkspace(context, model.layers, activations, kernels) };
+    const bindingLimit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+    const memory = planTensorMemory(model, graph, options.keep ?? []);
+    const { tensors, scratch, owned } = await gpuStep(context, `allocating ${model.name}'s activations`, () => {
+      for (const name of graph.tensors) requireTensorLimits(context, name, graph.shapes.get(name)!);
+      const slotBuffers = memory.slots.map((bytes, i) => createStorageBuffer(context, `${model.name} activations ${i}`, bytes));
+      const tensors = new Map<string, GpuTensor>();
+      for (const name of graph.tensors) {
+        const shape = graph.shapes.get(name)!;
+        tensors.set(name, { label: name, shape, c4: vec4Count(shape.channels), buffer: slotBuffers[memory.slotOf.get(name)!] });
+      }
+      const requests = new Map<string, number>();
+      for (const node of model.nodes) {
+        const asked = opOf(node).forward.scratch?.(node, node.inputs.map((t) => tensors.get(t)!), tensors.get(node.output)!, kernels, bindingLimit) ?? {};
+        for (const [name, bytes] of Object.entries(asked)) requests.set(name, Math.max(requests.get(name) ?? 0, bytes));
+      }
+      const scratch = new Map([...requests].map(([name, bytes]) => [name, createStorageBuffer(context, name, bytes)]));
+      return { tensors, scratch, owned: [...slotBuffers, ...scratch.values()] };
     });
     const ops: GpuOp[] = [];
     const release = () => {
       ops.forEach((op) => op.destroy());
-      activations.forEach((t) => t.buffer.destroy());
-      workspace.buffers?.transformed.destroy();
-      workspace.buffers?.products.destroy();
+      owned.forEach((b) => b.destroy());
     };
     try {
-      const totalBytes = model.layers.reduce((sum, l) => sum + ('weight' in l ? (l.weight.length + l.bias.length) * 4 : 0), 0);
+      const totalBytes = model.nodes.reduce((sum, n) => sum + weightBytes(n), 0);
       let doneBytes = 0;
-      for (const [i, layer] of model.layers.entries()) {
-        ops.push(await createLayerOp(context, layer, activations[i], activations[i + 1], kernels, workspace, i));
-        if ('weight' in layer) {
-          doneBytes += (layer.weight.length + layer.bias.length) * 4;
+      for (const node of model.nodes) {
+        const inputs = node.inputs.map((t) => tensors.get(t)!);
+        ops.push(await opOf(node).forward.create(context, node, inputs, tensors.get(node.output)!, { kernels, scratch, bindingLimit }));
+        if (weightBytes(node) > 0) {
+          doneBytes += weightBytes(node);
           options.onUploadProgress?.(doneBytes, totalBytes);
         }
       }
-      const preprocess = await PreprocessOp.create(context, model.preprocess, activations[0]);
-      return new GpuModel(context, model, shapes, activations, ops, preprocess, workspace);
+      const preprocess = await PreprocessOp.create(context, model.preprocess, tensors.get(inputTensor)!);
+      return new GpuModel(context, model, graph, tensors, memory, ops, preprocess, owned);
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  /** Preprocesses a photo (placed by `geometry` when given) and runs every layer; reads back only the scores. */
+  tensor(name: string): GpuTensor {
+    const tensor = this.tensors.get(name);
+    if (!tensor) throw new Error(`${this.model.name} has no tensor "${name}"`);
+    return tensor;
+  }
+
+  /** Whether a tensor's values stay readable after the forward pass (the others' buffers are reused). */
+  isKept(name: string): boolean {
+    return this.memory.kept.has(name);
+  }
+
+  /** Preprocesses a photo (placed by `geometry` when given) and runs every node; reads back only the scores. */
   async run(photo: RgbaImage, geometry?: ResampleGeometry): Promise<ForwardResult> {
     assertRgbaImage(photo);
     const start = performance.now();
@@ -112,19 +119,20 @@ export class GpuModel {
     return { scores, geometry: placed, forwardMs: performance.now() - start };
   }
 
-  /** Runs every layer on an input tensor given in CHW (tests and benchmarks that bypass the photo). */
+  /** Runs every node on an input tensor given in CHW (tests and benchmarks that bypass the photo). */
   async runTensor(input: Float32Array): Promise<ForwardResult> {
     const start = performance.now();
-    if (input.length !== elementCount(this.shapes[0])) {
-      throw new Error(`input tensor has ${input.length} values, the model needs ${elementCount(this.shapes[0])}`);
+    const shape = this.graph.shapes.get(inputTensor)!;
+    if (input.length !== elementCount(shape)) {
+      throw new Error(`input tensor has ${input.length} values, the model needs ${elementCount(shape)}`);
     }
-    const tensor = chwToPaddedHwc(input, this.shapes[0]);
-    await this.encodeAndSubmit(() => this.context.device.queue.writeBuffer(this.activations[0].buffer, 0, tensor), false);
+    const tensor = chwToPaddedHwc(input, shape);
+    await this.encodeAndSubmit(() => this.context.device.queue.writeBuffer(this.tensor(inputTensor).buffer, 0, tensor), false);
     const scores = await this.readScores();
     return { scores, geometry: null, forwardMs: performance.now() - start };
   }
 
-  /** Uploads the input (`prepare`) and records and submits every layer, in one error scope. */
+  /** Uploads the input (`prepare`) and records and submits every node, in one error scope. */
   private encodeAndSubmit<T>(prepare: () => T, withPreprocess: boolean): Promise<T> {
     return gpuStep(this.context, `${this.model.name} forward pass`, () => {
       const prepared = prepare();
@@ -139,112 +147,39 @@ export class GpuModel {
   }
 
   private async readScores(): Promise<Float32Array> {
-    const last = this.activations[this.activations.length - 1];
-    const [data] = await readBuffers(this.context, 'reading scores', [{ buffer: last.buffer, size: last.shape.channels * 4 }]);
+    const scores = this.tensor(this.model.output);
+    const [data] = await readBuffers(this.context, 'reading scores', [{ buffer: scores.buffer, size: scores.shape.channels * 4 }]);
     return new Float32Array(data);
   }
 
   /**
-   * GPU time of each layer on the input tensor currently in the model (run or runTensor first): the benchmark's
+   * GPU time of each node on the input tensor currently in the model (run or runTensor first): the benchmark's
    * per-layer numbers.
    */
   profileLayers(): ReturnType<typeof timePasses> {
     return timePasses(
       this.context,
-      this.ops.map((op, i) => ({ label: this.model.layers[i].name, encode: (pass: GPUComputePassEncoder) => op.encode(pass) })),
+      this.ops.map((op, i) => ({ label: this.model.nodes[i].name, encode: (pass: GPUComputePassEncoder) => op.encode(pass) })),
     );
   }
 
-  /** Activations in canonical CHW layout; all of them when no indices are given. */
-  async readActivations(indices = this.activations.map((_, i) => i)): Promise<Float32Array[]> {
-    const tensors = indices.map((i) => this.activations[i]);
+  /** Kept tensors in canonical CHW layout, by name; every kept tensor when no names are given. */
+  async readActivations(names: readonly string[] = [...this.memory.kept]): Promise<Map<string, Float32Array>> {
+    for (const name of names) {
+      if (!this.isKept(name)) throw new Error(`${this.model.name}: tensor "${name}" is not kept after the forward pass`);
+    }
+    const tensors = names.map((name) => this.tensor(name));
     const data = await readBuffers(
       this.context,
       'reading activations',
-      tensors.map((t) => ({ buffer: t.buffer, size: t.buffer.size })),
+      tensors.map((t) => ({ buffer: t.buffer, size: gpuTensorBytes(t.shape) })),
     );
-    return data.map((d, i) => paddedHwcToChw(new Float32Array(d), tensors[i].shape));
+    return new Map(data.map((d, i) => [names[i], paddedHwcToChw(new Float32Array(d), tensors[i].shape)]));
   }
 
   destroy(): void {
     this.ops.forEach((op) => op.destroy());
     this.preprocess.destroy();
-    this.activations.forEach((t) => t.buffer.destroy());
-    this.workspace.buffers?.transformed.destroy();
-    this.workspace.buffers?.products.destroy();
-  }
-}
-
-function bindingLimit(context: GpuContext): number {
-  return Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
-}
-
-/** GEMM weights are not split: a layer whose weights exceed one binding runs as a (split) direct convolution. */
-function fitsOneBinding(context: GpuContext, layer: Layer & { kind: 'conv2d' }): boolean {
-  return Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4 <= bindingLimit(context);
-}
-
-/** Which conv layers run as Winograd, and the scratch they share (layers run one after another). */
-interface Workspace {
-  layers: Set<number>;
-  buffers: WinogradWorkspace | null;
-}
-
-function winogradWorkspace(context: GpuContext, layers: Layer[], activations: GpuTensor[], kernels: KernelChoices): Workspace {
-  const limit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
-  const chosen = new Set<number>();
-  let transformed = 0;
-  let products = 0;
-  layers.forEach((layer, i) => {
-    if (!kernels.winograd || layer.kind !== 'conv2d' || !winogradApplies(layer)) return;
-    const bytes = winogradWorkspaceBytes(activations[i], activations[i + 1]);
-    // Winograd weights are 16/9 of the direct ones and unsplit; too big for one binding falls back to direct.
-    const weightBytes = 16 * Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4;
-    if (bytes.transformed > limit || bytes.products > limit || weightBytes > limit) return;
-    chosen.add(i);
-    transformed = Math.max(transformed, bytes.transformed);
-    products = Math.max(products, bytes.products);
-  });
-  return {
-    layers: chosen,
-    buffers:
-      chosen.size === 0
-        ? null
-        : {
-            transformed: createStorageBuffer(context, 'winograd inputs', transformed),
-            products: createStorageBuffer(context, 'winograd products', products),
-          },
-  };
-}
-
-function createLayerOp(
-  context: GpuContext,
-  layer: Layer,
-  input: GpuTensor,
-  output: GpuTensor,
-  kernels: KernelChoices,
-  workspace: Workspace,
-  index: number,
-): Promise<GpuOp> {
-  switch (layer.kind) {
-    case 'conv2d':
-      if (workspace.layers.has(index)) return Conv2dWinogradOp.create(context, layer, input, output, workspace.buffers!, kernels.gemmTile);
-      if (kernels.pointwise && pointwiseApplies(layer) && fitsOneBinding(context, layer)) {
-        return Conv2dPointwiseOp.create(context, layer, input, output, kernels.gemmTile);
-      }
-      if (kernels.im2col && im2colApplies(layer) && im2colBytes(layer, output.shape) <= bindingLimit(context)) {
-        return Conv2dIm2colOp.create(context, layer, input, output, kernels.gemmTile);
-      }
-      return Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);
-    case 'maxpool':
-      return createMaxPoolOp(context, layer, input, output);
-    case 'globalAvgPool':
-      return createGlobalAvgPoolOp(context, input, output);
-    case 'flatten':
-      return createFlattenOp(context, input, output);
-    case 'dense':
-      return DenseOp.create(context, layer, input, output, kernels.dense);
-    case 'softmax':
-      return createSoftmaxOp(context, input, output);
+    this.owned.forEach((b) => b.destroy());
   }
 }

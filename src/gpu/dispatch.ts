@@ -45,3 +45,9 @@ export class Dispatch implements GpuOp {
     this.owned.forEach((buffer) => buffer.destroy());
   }
 }
+
+/** A flat invocation count as a grid: x within the per-dimension limit, the rest folded into y (see gemm.wgsl). */
+export function foldedGrid(invocations: number, threads: number): [number, number] {
+  const groups = Math.ceil(invocations / threads);
+  return [Math.min(groups, 65535), Math.ceil(groups / 65535)];
+}

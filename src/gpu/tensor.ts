@@ -23,12 +23,17 @@ export function gpuTensorBytes(shape: TensorShape): number {
   return shape.height * shape.width * vec4Count(shape.channels) * 16;
 }
 
-export function createGpuTensor(context: GpuContext, label: string, shape: TensorShape): GpuTensor {
+/** Fails with a message naming the tensor when it would not fit one binding. */
+export function requireTensorLimits(context: GpuContext, label: string, shape: TensorShape): void {
   const bytes = gpuTensorBytes(shape);
   const what = `activation ${label} (${formatShape(shape)})`;
   requireLimit(context, 'maxStorageBufferBindingSize', bytes, what);
   requireLimit(context, 'maxBufferSize', bytes, what);
-  return { label, shape, c4: vec4Count(shape.channels), buffer: createStorageBuffer(context, label, bytes) };
+}
+
+export function createGpuTensor(context: GpuContext, label: string, shape: TensorShape): GpuTensor {
+  requireTensorLimits(context, label, shape);
+  return { label, shape, c4: vec4Count(shape.channels), buffer: createStorageBuffer(context, label, gpuTensorBytes(shape)) };
 }
 
 /** GPU layout → canonical CHW. */

@@ -1,6 +1,5 @@
-import { hasWeights, weightCount, biasCount, type Layer } from '../model/layers.ts';
-import type { Architecture, Model } from './model.ts';
-import { activationShapes } from '../model/shapes.ts';
+import { opOf } from '../ops/registry.ts';
+import { outputShape, type Architecture, type GraphNode, type Model } from './model.ts';
 
 /** mulberry32: a small, fast, seeded PRNG, so test fixtures are generated rather than checked in. */
 export function seededRandom(seed: number): () => number {
@@ -21,21 +20,21 @@ export function seededRandom(seed: number): () => number {
  */
 export function randomModel(arch: Architecture, seed: number, labels?: string[]): Model {
   const uniform = seededRandom(seed);
-  const layers: Layer[] = arch.layers.map((spec) => {
-    if (!hasWeights(spec)) return spec;
-    const fanIn = spec.kind === 'conv2d' ? spec.inChannels * spec.kernel * spec.kernel : spec.inFeatures;
-    const limit = Math.sqrt(6 / fanIn);
-    const weight = new Float32Array(weightCount(spec));
+  const nodes = arch.nodes.map((spec): GraphNode => {
+    const weights = opOf(spec).weights;
+    if (!weights) return spec as GraphNode;
+    const limit = Math.sqrt(6 / weights.fanIn(spec));
+    const sizes = weights.sizes(spec);
+    const weight = new Float32Array(sizes.weight);
     for (let i = 0; i < weight.length; i++) weight[i] = (2 * uniform() - 1) * limit;
-    const bias = new Float32Array(biasCount(spec));
+    const bias = new Float32Array(sizes.bias);
     for (let i = 0; i < bias.length; i++) bias[i] = (2 * uniform() - 1) * 0.1;
-    return { ...spec, weight, bias };
+    return { ...spec, weight, bias } as GraphNode;
   });
-  const shapes = activationShapes(arch.input, arch.layers);
-  const classes = shapes[shapes.length - 1].channels;
+  const classes = outputShape(arch).channels;
   return {
     ...arch,
-    layers,
+    nodes,
     labels: labels ?? Array.from({ length: classes }, (_, i) => `class ${i}`),
   };
 }

@@ -1,16 +1,17 @@
 /**
  * The project's own model format, what `fixations weights convert` writes: a small JSON manifest (everything but the
- * numbers: layers, input, preprocessing, labels, and where each tensor lies) plus binary files of at most
+ * numbers: the graph, input, preprocessing, labels, and where each tensor lies) plus binary files of at most
  * {@link maxBinFileBytes} each, so that a browser fetches them one by one with a progress bar and never holds a
- * 400 MB response. Tensors are little-endian float32 in the canonical layouts of `src/model/layers.ts`; a tensor
+ * 400 MB response. Tensors are little-endian float32 in the canonical layouts of `src/ops/layers.ts`; a tensor
  * larger than one file (VGG's fc6 is 411 MB) continues in the next, so it lists several parts.
  */
-import type { LayerSpec } from '../model/layers.ts';
+import type { ArchitectureNode } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
 import type { TensorShape } from '../model/shapes.ts';
 
 export const convertedFormatId = 'webgpu-fixations-model';
-export const convertedFormatVersion = 1;
+/** 2: a graph (`nodes` with their inputs and output tensors, and `output`); 1, still read: a chain of `layers`. */
+export const convertedFormatVersion = 2;
 /** 64 MiB: large enough that VGG19 is 9 files, small enough for one fetch with progress in any browser. */
 export const maxBinFileBytes = 64 * 1024 * 1024;
 /** Name suffix of a converted manifest, so it is told apart from a tfjs `model.json` at a glance. */
@@ -45,7 +46,9 @@ export interface ConvertedManifest {
   preprocess: Preprocess;
   /** One per output class, in output order. */
   labels: string[];
-  layers: LayerSpec[];
+  /** The graph, in topological order, without weights. */
+  nodes: ArchitectureNode[];
+  output: string;
   /** Every binary file with its exact size, in reading order. */
   files: { name: string; size: number }[];
   tensors: ConvertedTensor[];

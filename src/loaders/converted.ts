@@ -5,10 +5,11 @@
  * has its layer's shape, parts lie inside their files and tile them exactly), and every file's size is checked as it
  * arrives; the model is returned only once all of it is in and `validateModel` has passed.
  */
-import { hasWeights, type Activation, type Layer, type LayerSpec } from '../model/layers.ts';
-import { ModelWeightsError, validateModel, type Model } from '../graph/model.ts';
+import type { Activation, LayerSpec } from '../ops/layers.ts';
+import { opOf } from '../ops/registry.ts';
+import { buildGraph, chain, ModelWeightsError, validateModel, type ArchitectureNode, type GraphNode, type Model } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
-import { activationShapes, ModelShapeError, type TensorShape } from '../model/shapes.ts';
+import { ModelShapeError, type TensorShape } from '../model/shapes.ts';
 import {
   convertedFormatId,
   convertedFormatVersion,
@@ -113,6 +114,24 @@ function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
   }
 }
 
+function layersOf(r: ManifestReader, value: unknown): LayerSpec[] {
+  const layers = r.array(value, 'layers').map((l, i) => layerSpec(r, l, `layers[${i}]`));
+  if (layers.length === 0) r.fail('layers', 'is empty');
+  return layers;
+}
+
+/** Version 2: each node's spec with the tensors it reads and writes. */
+function graphNodesOf(r: ManifestReader, value: unknown, outputValue: unknown): { nodes: ArchitectureNode[]; output: string } {
+  const nodes = r.array(value, 'nodes').map((n, i): ArchitectureNode => {
+    const path = `nodes[${i}]`;
+    const o = r.object(n, path);
+    const inputs = r.array(o.inputs, `${path}.inputs`).map((t, k) => r.string(t, `${path}.inputs[${k}]`));
+    return { ...layerSpec(r, n, path), inputs, output: r.string(o.output, `${path}.output`) };
+  });
+  if (nodes.length === 0) r.fail('nodes', 'is empty');
+  return { nodes, output: r.string(outputValue, 'output') };
+}
+
 function preprocessOf(r: ManifestReader, value: unknown, input: TensorShape): Preprocess {
   const o = r.object(value, 'preprocess');
   const preprocess: Preprocess = {
@@ -162,8 +181,8 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
   if (root.format !== convertedFormatId) {
     throw new ModelFormatError(file, `has format ${JSON.stringify(root.format)}, not "${convertedFormatId}": not a model converted by fixations weights convert`);
   }
-  if (root.version !== convertedFormatVersion) {
-    throw new ModelFormatError(file, `is version ${JSON.stringify(root.version)} of the format; this build reads version ${convertedFormatVersion}`);
+  if (root.version !== convertedFormatVersion && root.version !== 1) {
+    throw new ModelFormatError(file, `is version ${JSON.stringify(root.version)} of the format; this build reads versions 1 to ${convertedFormatVersion}`);
   }
   const name = r.string(root.name, 'name');
   const inputJson = r.object(root.input, 'input');
@@ -174,25 +193,24 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
   };
   if (input.channels !== 3) r.fail('input.channels', `is ${input.channels}; models take RGB (3) inputs`);
   const preprocess = preprocessOf(r, root.preprocess, input);
-  const layers = r.array(root.layers, 'layers').map((l, i) => layerSpec(r, l, `layers[${i}]`));
-  if (layers.length === 0) r.fail('layers', 'is empty');
-  const layerNames = new Set<string>();
-  for (const layer of layers) {
-    if (layerNames.has(layer.name)) r.fail('layers', `name ${layer.name} twice`);
-    layerNames.add(layer.name);
+  const { nodes, output } = root.version === 1 ? chain(layersOf(r, root.layers)) : graphNodesOf(r, root.nodes, root.output);
+  const nodeNames = new Set<string>();
+  for (const node of nodes) {
+    if (nodeNames.has(node.name)) r.fail(root.version === 1 ? 'layers' : 'nodes', `name ${node.name} twice`);
+    nodeNames.add(node.name);
   }
-  let shapes: TensorShape[];
+  let outputShape: TensorShape;
   try {
-    shapes = activationShapes(input, layers);
+    outputShape = buildGraph({ name, input, nodes, output }).shapes.get(output)!;
   } catch (error) {
-    if (error instanceof ModelShapeError) throw new ModelFormatError(file, `layers do not chain: ${error.message}`);
+    if (error instanceof ModelShapeError) throw new ModelFormatError(file, `${root.version === 1 ? 'layers do not chain' : 'is not a valid graph'}: ${error.message}`);
     throw error;
   }
   const labels = r.array(root.labels, 'labels').map((l, i) => {
     if (typeof l !== 'string') r.fail(`labels[${i}]`, 'must be a string');
     return l;
   });
-  const classes = shapes[shapes.length - 1].channels;
+  const classes = outputShape.channels;
   if (labels.length !== classes) r.fail('labels', `has ${labels.length} names for ${classes} output classes`);
 
   const files = r.array(root.files, 'files').map((f, i) => {
@@ -203,10 +221,11 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
   if (fileSizes.size !== files.length) r.fail('files', 'lists a file twice');
 
   const expected = new Map<string, number[]>();
-  for (const layer of layers) {
-    if (!hasWeights(layer)) continue;
-    expected.set(`${layer.name}.weight`, layer.kind === 'conv2d' ? [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel] : [layer.outFeatures, layer.inFeatures]);
-    expected.set(`${layer.name}.bias`, [layer.kind === 'conv2d' ? layer.outChannels : layer.outFeatures]);
+  for (const node of nodes) {
+    const weights = opOf(node).weights;
+    if (!weights) continue;
+    expected.set(`${node.name}.weight`, weights.shape(node));
+    expected.set(`${node.name}.bias`, [weights.sizes(node).bias]);
   }
   const tensors = r.array(root.tensors, 'tensors').map((t, i): ConvertedTensor => {
     const o = r.object(t, `tensors[${i}]`);
@@ -262,7 +281,8 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
     input,
     preprocess,
     labels,
-    layers,
+    nodes,
+    output,
     files,
     tensors,
   };
@@ -312,10 +332,10 @@ export async function loadConvertedModel(manifestJson: string, readFile: ReadMod
     loaded += size;
     options.onProgress?.(loaded, totalBytes, name);
   }
-  const layers: Layer[] = manifest.layers.map((spec) =>
-    hasWeights(spec) ? ({ ...spec, weight: data.get(`${spec.name}.weight`)!, bias: data.get(`${spec.name}.bias`)! } as Layer) : spec,
+  const nodes = manifest.nodes.map((spec): GraphNode =>
+    opOf(spec).weights ? ({ ...spec, weight: data.get(`${spec.name}.weight`)!, bias: data.get(`${spec.name}.bias`)! } as GraphNode) : (spec as GraphNode),
   );
-  const model: Model = { name: manifest.name, input: manifest.input, preprocess: manifest.preprocess, layers, labels: manifest.labels };
+  const model: Model = { name: manifest.name, input: manifest.input, preprocess: manifest.preprocess, nodes, output: manifest.output, labels: manifest.labels };
   try {
     validateModel(model);
   } catch (error) {

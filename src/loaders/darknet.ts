@@ -3,10 +3,10 @@
  * Supported sections: [net], [convolutional] (batch norm folded), [maxpool], [avgpool], [connected], [dropout],
  * [softmax], [cost]; anything else is rejected by name and line.
  */
-import type { Activation, Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../graph/model.ts';
+import type { Activation, Layer } from '../ops/layers.ts';
+import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
 import { darknetPreprocess } from '../model/preprocess.ts';
-import { layerOutputShape, type TensorShape } from '../model/shapes.ts';
+import type { TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
 
 interface Section {
@@ -212,7 +212,7 @@ export function loadDarknet(files: DarknetFiles): Model {
     name: files.name ?? cfgName.replace(/\.cfg$/, ''),
     input,
     preprocess: darknetPreprocess(input.width, input.height),
-    layers,
+    ...chain(layers),
     labels,
   };
   validateModel(model);

@@ -14,10 +14,9 @@
 import h5wasm, { type Dataset, type Group } from 'h5wasm';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { BuiltinArchitecture } from '../architectures/vgg.ts';
-import type { Layer } from '../model/layers.ts';
-import { ModelWeightsError, validateModel, type Architecture, type Model } from '../graph/model.ts';
+import { graphOf, ModelWeightsError, validateModel, type Architecture, type GraphNode, type Model } from '../graph/model.ts';
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
-import { activationShapes, ModelShapeError } from '../model/shapes.ts';
+import { ModelShapeError } from '../model/shapes.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { ModelFormatError } from './format-error.ts';
 
@@ -169,10 +168,10 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
       throw error;
     }
   }
-  const shapes = activationShapes(architecture.input, architecture.layers);
+  const graph = graphOf(architecture);
   let conv = 0;
   let dense = 0;
-  const layers: Layer[] = architecture.layers.map((spec, index) => {
+  const nodes: GraphNode[] = architecture.nodes.map((spec): GraphNode => {
     if (spec.kind === 'conv2d') {
       const source = convs[conv++];
       if (!source) throw new ModelFormatError(file, `has ${convs.length} convolutions; ${architecture.name} needs more`);
@@ -195,7 +194,8 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
       expectShape(source.bias, [o], file);
       const io = values(source.kernel, file);
       // The dense layer right after flatten reads Keras's channels-last (y, x, c) features; ours are CHW.
-      const flattened = architecture.layers[index - 1]?.kind === 'flatten' ? shapes[index - 1] : null;
+      const below = graph.producers.get(spec.inputs[0]);
+      const flattened = below?.kind === 'flatten' ? graph.shapes.get(below.inputs[0])! : null;
       const plane = flattened ? flattened.height * flattened.width : 1;
       const weight = new Float32Array(io.length);
       for (let f = 0; f < n; f++) {
@@ -209,12 +209,13 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
   const extra = [...convs.slice(conv), ...denses.slice(dense)];
   if (extra.length > 0) throw new ModelFormatError(file, `layers ${extra.map((e) => e.layer).join(', ')} belong to no ${architecture.name} layer`);
 
-  const classes = shapes[shapes.length - 1].channels;
+  const classes = graph.shapes.get(architecture.output)!.channels;
   const model: Model = {
     name: architecture.name,
     input: architecture.input,
     preprocess: options.preprocess ?? { ...caffePreprocess, width: architecture.input.width, height: architecture.input.height },
-    layers,
+    nodes,
+    output: architecture.output,
     labels: options.labels ?? (classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`)),
   };
   validateModel(model);

@@ -5,8 +5,8 @@
  */
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { BuiltinArchitecture } from '../architectures/vgg.ts';
-import type { Conv2dSpec, DenseSpec, Layer } from '../model/layers.ts';
-import { validateModel, type Architecture, type Model } from '../graph/model.ts';
+import type { Conv2dSpec, DenseSpec } from '../ops/layers.ts';
+import { validateModel, type Architecture, type GraphNode, type Model, type NodeWiring } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
@@ -168,14 +168,14 @@ export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
     : ['classifier.0', 'classifier.3', 'classifier.6'];
   const architecture = options.architecture ?? inferArchitecture(st, names, convIndices, denseSources, options.arch);
   const arch = architecture.name;
-  const convSpecs = architecture.layers.filter((l): l is Conv2dSpec => l.kind === 'conv2d');
+  const convSpecs = architecture.nodes.filter((l): l is Conv2dSpec & NodeWiring => l.kind === 'conv2d');
   if (convIndices.length !== convSpecs.length) {
     throw new ModelFormatError(file, `has ${convIndices.length} convolutions but ${arch} has ${convSpecs.length}`);
   }
 
   let conv = 0;
   let dense = 0;
-  const layers: Layer[] = architecture.layers.map((spec) => {
+  const nodes: GraphNode[] = architecture.nodes.map((spec): GraphNode => {
     if (spec.kind === 'conv2d') {
       const index = convIndices[conv++];
       const weight = get(`features.${index}.weight`, [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel]);
@@ -209,12 +209,13 @@ export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
   const unused = [...names.keys()].filter((n) => !used.has(n));
   if (unused.length > 0) throw new ModelFormatError(file, `tensors ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''} belong to no ${arch} layer`);
 
-  const classes = (layers.filter((l) => l.kind === 'dense').pop() as DenseSpec).outFeatures;
+  const classes = (nodes.filter((l) => l.kind === 'dense').pop() as DenseSpec).outFeatures;
   const model: Model = {
     name: arch,
     input: architecture.input,
     preprocess: options.preprocess ?? architecture.preprocess,
-    layers,
+    nodes,
+    output: architecture.output,
     labels: options.labels ?? (classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`)),
   };
   validateModel(model);

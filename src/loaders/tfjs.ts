@@ -5,10 +5,10 @@
  */
 import { tinyVggLabels } from '../labels/tiny-vgg.ts';
 import { imagenetLabels } from '../labels/imagenet.ts';
-import type { Activation, Layer } from '../model/layers.ts';
-import { validateModel, type Model } from '../graph/model.ts';
+import type { Activation, Layer } from '../ops/layers.ts';
+import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
 import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
-import { isVector, layerOutputShape, type TensorShape } from '../model/shapes.ts';
+import { isVector, type TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError } from './format-error.ts';
 
 interface WeightEntry {
@@ -306,7 +306,7 @@ export function loadTfjs(files: TfjsFiles): Model {
     files.labels ??
     (isTinyVgg ? [...tinyVggLabels] : classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`));
   const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : unitRgbPreprocess(width, height));
-  const model: Model = { name: isTinyVgg && !files.name ? 'tiny-vgg' : modelName, input, preprocess, layers, labels };
+  const model: Model = { name: isTinyVgg && !files.name ? 'tiny-vgg' : modelName, input, preprocess, ...chain(layers), labels };
   validateModel(model);
   return model;
 }

@@ -1,4 +1,5 @@
 import type { TreeLevel } from '../backtrack/tree.ts';
+import { inputTensor, type Graph } from '../graph/model.ts';
 import type { ResampleGeometry } from '../model/preprocess.ts';
 import type { Box } from './geometry.ts';
 
@@ -21,7 +22,12 @@ export interface CoarseCell {
 
 /** The level nearest the output that is still spatial (more than one position). */
 export function lastSpatialLevel(levels: readonly TreeLevel[]): TreeLevel | null {
-  return levels.find((l) => l.shape.height * l.shape.width > 1 && l.activation > 0) ?? null;
+  return levels.find((l) => l.shape.height * l.shape.width > 1 && l.name !== inputTensor) ?? null;
+}
+
+/** The tensor the coarse view reads: the last spatial one, which the forward pass must keep. */
+export function lastSpatialTensor(graph: Pick<Graph, 'tensors' | 'shapes'>): string | null {
+  return [...graph.tensors].reverse().find((t) => t !== inputTensor && graph.shapes.get(t)!.height * graph.shapes.get(t)!.width > 1) ?? null;
 }
 
 /** `values` is the level's activation (CHW); the strongest kept node wins, ties to the lowest id. */

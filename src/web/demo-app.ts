@@ -1,4 +1,4 @@
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { explanationJson } from '../explain/explain.ts';
 import { ExplorerPanel } from '../explorer/explorer-panel.ts';
 import { describeChoices, kernelChoicesFor } from '../forward/autotune.ts';

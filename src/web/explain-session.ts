@@ -1,4 +1,4 @@
-import type { Rule } from '../backtrack/rules.ts';
+import type { Rule } from '../ops/common/rules.ts';
 import { Explainer, type Explanation, type ForwardState } from '../explain/explain.ts';
 import { autotune, kernelChoicesFor, type Measurement, type TuningResult } from '../forward/autotune.ts';
 import type { KernelChoices } from '../forward/gpu-model.ts';
@@ -62,7 +62,7 @@ export class ExplainSession {
   private pending: Stage = Stage.None;
   private readonly jobs: (() => Promise<void>)[] = [];
   private running: Promise<void> | null = null;
-  private activationCache = new Map<number, Float32Array>();
+  private activationCache = new Map<string, Float32Array>();
 
   private constructor(
     readonly context: GpuContext,
@@ -147,14 +147,16 @@ export class ExplainSession {
    * One activation of the forward pass the current explanation came from, read once and cached until the next
    * forward pass; null when a newer forward pass has overwritten it.
    */
-  readActivation(activation: number): Promise<Float32Array | null> {
-    const cached = this.activationCache.get(activation);
+  readActivation(tensor: string): Promise<Float32Array | null> {
+    const cached = this.activationCache.get(tensor);
     if (cached) return Promise.resolve(cached);
     const generation = this.explanation?.generation;
     return this.exclusive(async () => {
       if (!this.explainer || generation === undefined || this.forward?.generation !== generation) return null;
-      const [values] = await this.explainer.gpuModel.readActivations([activation]);
-      this.activationCache.set(activation, values);
+      // Tensors only a same-node op reads (the logits before softmax) share buffers and are gone after the pass.
+      if (!this.explainer.gpuModel.isKept(tensor)) return null;
+      const values = (await this.explainer.gpuModel.readActivations([tensor])).get(tensor)!;
+      this.activationCache.set(tensor, values);
       return values;
     });
   }

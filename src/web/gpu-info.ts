@@ -1,8 +1,8 @@
 import { describeChoices } from '../forward/autotune.ts';
 import type { KernelChoices } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
-import type { Model } from '../graph/model.ts';
+
+import { parameterCount, type Model } from '../graph/model.ts';
 import { formatShape } from '../model/shapes.ts';
 
 const shownLimits = [
@@ -48,11 +48,11 @@ export function renderGpuInfo(list: HTMLElement, context: GpuContext, kernels: K
 }
 
 export function renderModelInfo(list: HTMLElement, model: Model): void {
-  const parameters = model.layers.reduce((sum, layer) => sum + (hasWeights(layer) ? weightCount(layer) + biasCount(layer) : 0), 0);
+  const parameters = parameterCount(model);
   rows(list, [
     ['Model', model.name],
     ['Input', `${formatShape(model.input)}, ${model.preprocess.resize}`],
-    ['Layers', String(model.layers.length)],
+    ['Layers', String(model.nodes.length)],
     ['Parameters', `${(parameters / 1e6).toFixed(2)} M (${bytes(parameters * 4)})`],
     ['Classes', String(model.labels.length)],
   ]);

@@ -4,7 +4,7 @@
  * converting VGG19 never holds a second copy of its 574 MB. No Node imports: a browser can convert too.
  */
 import { jsonText } from '../explain/json-text.ts';
-import { hasWeights } from '../model/layers.ts';
+import { opOf } from '../ops/registry.ts';
 import { validateModel, type Model } from '../graph/model.ts';
 import {
   binFileName,
@@ -44,11 +44,11 @@ export function encodeConvertedModel(model: Model, options: EncodeOptions = {}):
   if (maxBytes < 4) throw new RangeError(`maxFileBytes ${options.maxFileBytes} is smaller than one float32`);
 
   const sources: { name: string; shape: number[]; data: Float32Array }[] = [];
-  for (const layer of model.layers) {
-    if (!hasWeights(layer)) continue;
-    const { weight, bias } = layer as typeof layer & { weight: Float32Array; bias: Float32Array };
-    const weightShape = layer.kind === 'conv2d' ? [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel] : [layer.outFeatures, layer.inFeatures];
-    sources.push({ name: `${layer.name}.weight`, shape: weightShape, data: weight }, { name: `${layer.name}.bias`, shape: [bias.length], data: bias });
+  for (const node of model.nodes) {
+    const weights = opOf(node).weights;
+    if (!weights || !('weight' in node)) continue;
+    const { weight, bias } = node;
+    sources.push({ name: `${node.name}.weight`, shape: weights.shape(node), data: weight }, { name: `${node.name}.bias`, shape: [bias.length], data: bias });
   }
   const totalBytes = sources.reduce((s, t) => s + t.data.byteLength, 0);
   const fileCount = Math.max(1, Math.ceil(totalBytes / maxBytes));
@@ -94,10 +94,11 @@ export function encodeConvertedModel(model: Model, options: EncodeOptions = {}):
     preprocess: model.preprocess,
     labels: model.labels,
     // Specs only: the weights are in the binary files.
-    layers: model.layers.map((layer) => {
-      const { weight: _weight, bias: _bias, ...spec } = layer as typeof layer & { weight?: unknown; bias?: unknown };
+    nodes: model.nodes.map((node) => {
+      const { weight: _weight, bias: _bias, ...spec } = node as typeof node & { weight?: unknown; bias?: unknown };
       return spec;
     }),
+    output: model.output,
     files: files.map((f) => ({ name: f.name, size: f.size })),
     tensors,
   };

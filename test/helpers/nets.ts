@@ -1,5 +1,5 @@
-import type { LayerSpec } from '../../src/model/layers.ts';
-import type { Architecture } from '../../src/graph/model.ts';
+import type { LayerSpec } from '../../src/ops/layers.ts';
+import { chain, type Architecture } from '../../src/graph/model.ts';
 import { unitRgbPreprocess } from '../../src/model/preprocess.ts';
 
 /** A darknet-shaped toy (3×3 leaky conv, max-pool, 1×1 linear conv to the classes, global average pool, softmax). */
@@ -8,13 +8,13 @@ export function darknetLikeArchitecture(width: number, classes: number): Archite
     name: 'darknet-test',
     input: { channels: 3, height: 16, width: 16 },
     preprocess: unitRgbPreprocess(16, 16),
-    layers: [
+    ...chain([
       { kind: 'conv2d', name: 'conv1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: width, activation: 'leaky' },
       { kind: 'maxpool', name: 'pool1', size: 2, stride: 2 },
       { kind: 'conv2d', name: 'conv2', kernel: 1, stride: 1, padding: 0, inChannels: width, outChannels: classes, activation: 'linear' },
       { kind: 'globalAvgPool', name: 'avgpool1' },
       { kind: 'softmax', name: 'softmax' },
-    ],
+    ]),
   };
 }
 
@@ -49,9 +49,9 @@ export function smallArchitectures(): Architecture[] {
     { kind: 'dense', name: 'd2', inFeatures: 130, outFeatures: 10, activation: 'linear' },
   ];
   return [
-    { name: 'all-options', input: { channels: 3, height: 19, width: 23 }, preprocess: unitRgbPreprocess(23, 19), layers: a },
-    { name: 'gap-head', input: { channels: 3, height: 17, width: 17 }, preprocess: unitRgbPreprocess(17, 17), layers: b },
-    { name: 'wide-channels', input: { channels: 3, height: 16, width: 15 }, preprocess: unitRgbPreprocess(15, 16), layers: c },
+    { name: 'all-options', input: { channels: 3, height: 19, width: 23 }, preprocess: unitRgbPreprocess(23, 19), ...chain(a) },
+    { name: 'gap-head', input: { channels: 3, height: 17, width: 17 }, preprocess: unitRgbPreprocess(17, 17), ...chain(b) },
+    { name: 'wide-channels', input: { channels: 3, height: 16, width: 15 }, preprocess: unitRgbPreprocess(15, 16), ...chain(c) },
   ];
 }
 

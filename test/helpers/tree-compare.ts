@@ -1,8 +1,9 @@
 import { expect } from 'vitest';
-import type { Rule } from '../../src/backtrack/rules.ts';
+import type { Rule } from '../../src/ops/common/rules.ts';
 import type { FixationTree, TreeLevel } from '../../src/backtrack/tree.ts';
-import type { Model } from '../../src/graph/model.ts';
-import { backtrackLayerReference, backtrackReference, type NearTie } from '../../src/reference/backtrack.ts';
+import { graphOf, type Model } from '../../src/graph/model.ts';
+import { backtrackReference, backtrackTensorReference, type NearTie } from '../../src/reference/backtrack.ts';
+import type { Activations } from '../../src/reference/forward.ts';
 
 export interface TreeComparison {
   nearTies: NearTie[];
@@ -10,30 +11,39 @@ export interface TreeComparison {
   explainedDifferences: string[];
 }
 
-function levelAt(tree: FixationTree, activation: number): TreeLevel {
-  const level = tree.levels.find((l) => l.activation === activation);
-  if (!level) throw new Error(`the tree has no level for activation ${activation}`);
+function levelOf(tree: FixationTree, tensor: string): TreeLevel {
+  const level = tree.levels.find((l) => l.name === tensor);
+  if (!level) throw new Error(`the tree has no level for tensor ${tensor}`);
   return level;
 }
 
 /**
- * Checks a GPU fixation tree against the CPU reference on the same activations, layer by layer: the reference takes
- * the GPU's memory vector above each layer and must produce the GPU's memory vector below, back-pointers and edge counts
- * included. A difference passes only when the reference found a near-tie that accounts for exactly those nodes. When no
- * near-tie occurred anywhere, the reference's own tree from the target must equal the GPU's as a whole.
+ * Checks a GPU fixation tree against the CPU reference on the same activations, tensor by tensor: the reference takes
+ * the GPU's memory vectors of the tensor's readers and must produce the GPU's memory vector of the tensor, back-pointers
+ * and edge counts included. A difference passes only when the reference found a near-tie that accounts for exactly
+ * those nodes. When no near-tie occurred anywhere, the reference's own tree from the target must equal the GPU's.
  */
-export function expectTreeMatchesReference(model: Model, activations: Float32Array[], gpu: FixationTree, rule: Rule, what: string): TreeComparison {
+export function expectTreeMatchesReference(model: Model, activations: Activations, gpu: FixationTree, rule: Rule, what: string): TreeComparison {
+  const graph = graphOf(model);
   const nearTies: NearTie[] = [];
   const explainedDifferences: string[] = [];
-  expect(gpu.levels.map((l) => l.activation), `${what}: levels`).toEqual(Array.from({ length: model.layers.length + 1 }, (_, i) => model.layers.length - i));
-  for (let index = model.layers.length - 1; index >= 0; index--) {
-    const above = levelAt(gpu, index + 1);
-    const below = levelAt(gpu, index);
-    const step = backtrackLayerReference(model, index, activations[index], above.nodes, rule);
+  expect(gpu.levels.map((l) => l.name), `${what}: levels`).toEqual([...graph.tensors].reverse());
+  const childCounts = new Map(gpu.levels.map((l) => [l.name, new Uint32Array(l.nodes.length)]));
+  const doubtfulAbove = new Map<string, Set<number>>();
+  for (const tensor of [...graph.tensors].reverse().slice(1)) {
+    const below = levelOf(gpu, tensor);
+    const readers = [...new Set(graph.consumers.get(tensor)!.map((c) => c.node.output))];
+    const step = backtrackTensorReference(model, tensor, activations, new Map(readers.map((t) => [t, levelOf(gpu, t).nodes])), rule);
     nearTies.push(...step.nearTies);
+    for (const [t, counts] of step.childCounts) counts.forEach((c, k) => (childCounts.get(t)![k] += c));
     const doubtful = new Set(step.nearTies.flatMap((t) => [...t.chosen, ...t.alternatives]));
-    const doubtfulParents = new Set(step.nearTies.map((t) => t.parent));
-    const where = `${what}, layer ${model.layers[index].name}`;
+    for (const tie of step.nearTies) {
+      const reader = graph.consumers.get(tensor)!.find((c) => c.node.name === tie.layer)!.node.output;
+      if (!doubtfulAbove.has(reader)) doubtfulAbove.set(reader, new Set());
+      doubtfulAbove.get(reader)!.add(tie.parent);
+    }
+    const where = `${what}, tensor ${tensor}`;
+    expect(below.parentTensors, `${where}: parent tensors`).toEqual(step.below.parentTensors);
     const gpuNodes = new Map(Array.from(below.nodes, (n, k) => [n, k]));
     const refNodes = new Map(Array.from(step.below.nodes, (n, k) => [n, k]));
     const differing = [...gpuNodes.keys()].filter((n) => !refNodes.has(n)).concat([...refNodes.keys()].filter((n) => !gpuNodes.has(n)));
@@ -46,13 +56,16 @@ export function expectTreeMatchesReference(model: Model, activations: Float32Arr
     for (const [node, k] of gpuNodes) {
       const r = refNodes.get(node);
       if (r === undefined || doubtful.has(node)) continue;
-      if (below.parents[k] !== step.below.parents[r] || below.parentCounts[k] !== step.below.parentCounts[r]) {
-        expect.fail(`${where}: node ${node} has parent ${below.parents[k]} ×${below.parentCounts[k]} on the GPU, ${step.below.parents[r]} ×${step.below.parentCounts[r]} in the reference`);
-      }
+      const gpuParent = `${below.parentTensor[k]}:${below.parents[k]} ×${below.parentCounts[k]}`;
+      const refParent = `${step.below.parentTensor[r]}:${step.below.parents[r]} ×${step.below.parentCounts[r]}`;
+      if (gpuParent !== refParent) expect.fail(`${where}: node ${node} has parent ${gpuParent} on the GPU, ${refParent} in the reference`);
     }
-    above.nodes.forEach((node, t) => {
-      if (!doubtfulParents.has(node) && above.childCounts[t] !== step.childCounts[t]) {
-        expect.fail(`${where}: node ${node} selected ${above.childCounts[t]} children on the GPU, ${step.childCounts[t]} in the reference`);
+  }
+  for (const level of gpu.levels) {
+    const doubtful = doubtfulAbove.get(level.name);
+    level.nodes.forEach((node, t) => {
+      if (!doubtful?.has(node) && level.childCounts[t] !== childCounts.get(level.name)![t]) {
+        expect.fail(`${what}, tensor ${level.name}: node ${node} selected ${level.childCounts[t]} children on the GPU, ${childCounts.get(level.name)![t]} in the reference`);
       }
     });
   }
@@ -61,6 +74,7 @@ export function expectTreeMatchesReference(model: Model, activations: Float32Arr
     reference.levels.forEach((level, i) => {
       expect(Array.from(gpu.levels[i].nodes), `${what}: whole tree, ${level.name}`).toEqual(Array.from(level.nodes));
       expect(Array.from(gpu.levels[i].parents), `${what}: whole tree, ${level.name} parents`).toEqual(Array.from(level.parents));
+      expect(Array.from(gpu.levels[i].parentTensor), `${what}: whole tree, ${level.name} parent tensors`).toEqual(Array.from(level.parentTensor));
     });
   }
   return { nearTies, explainedDifferences };

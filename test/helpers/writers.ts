@@ -2,9 +2,9 @@
  * Writers for each checkpoint format, in exactly the layout that format's own tools produce, so loader tests run on
  * seeded synthetic files rather than checked-in fixtures.
  */
-import type { Conv2dLayer, DenseLayer, Layer } from '../../src/model/layers.ts';
-import type { Model } from '../../src/graph/model.ts';
-import { activationShapes } from '../../src/model/shapes.ts';
+import type { Conv2dLayer, DenseLayer, Layer } from '../../src/ops/layers.ts';
+import { chainShapes, type Model } from '../../src/graph/model.ts';
+
 
 function floatBytes(...arrays: Float32Array[]): Uint8Array {
   const total = arrays.reduce((s, a) => s + a.length, 0);
@@ -37,7 +37,7 @@ export interface DarknetBatchNorm {
 export function writeDarknet(model: Model, batchNorm: Map<string, DarknetBatchNorm> = new Map()): { cfg: string; weights: Uint8Array } {
   const lines = ['[net]', `width=${model.input.width}`, `height=${model.input.height}`, `channels=${model.input.channels}`, ''];
   const chunks: Float32Array[] = [];
-  for (const layer of model.layers) {
+  for (const layer of model.nodes) {
     if (layer.kind === 'conv2d') {
       const norm = batchNorm.get(layer.name);
       lines.push('[convolutional]', ...(norm ? ['batch_normalize=1'] : []), `filters=${layer.outChannels}`, `size=${layer.kernel}`, `stride=${layer.stride}`);
@@ -62,11 +62,11 @@ export function writeDarknet(model: Model, batchNorm: Map<string, DarknetBatchNo
 
 /** A Keras-style tfjs layers model (Sequential, HWIO kernels, channels-last flatten), split over two shards. */
 export function writeTfjs(model: Model): { modelJson: string; shards: Map<string, Uint8Array> } {
-  const shapes = activationShapes(model.input, model.layers);
+  const shapes = chainShapes(model.input, model.nodes);
   const kerasLayers: unknown[] = [];
   const weights: { name: string; shape: number[]; dtype: string }[] = [];
   const data: Float32Array[] = [];
-  model.layers.forEach((layer: Layer, i) => {
+  model.nodes.forEach((layer: Layer, i) => {
     const inShape = shapes[i];
     const first = i === 0 ? { batch_input_shape: [null, model.input.height, model.input.width, model.input.channels] } : {};
     if (layer.kind === 'conv2d') {
@@ -93,7 +93,7 @@ export function writeTfjs(model: Model): { modelJson: string; shards: Map<string
     } else if (layer.kind === 'dense') {
       const { inFeatures: n, outFeatures: o } = layer as DenseLayer;
       // Keras flattens (y, x, c); rows of the kernel follow that order.
-      const source = model.layers[i - 1]?.kind === 'flatten' ? shapes[i - 1] : null;
+      const source = model.nodes[i - 1]?.kind === 'flatten' ? shapes[i - 1] : null;
       const io = new Float32Array(layer.weight.length);
       for (let f = 0; f < n; f++) {
         let row = f;
@@ -103,13 +103,13 @@ export function writeTfjs(model: Model): { modelJson: string; shards: Map<string
         }
         for (let oc = 0; oc < o; oc++) io[row * o + oc] = layer.weight[oc * n + f];
       }
-      const softmaxNext = model.layers[i + 1]?.kind === 'softmax';
+      const softmaxNext = model.nodes[i + 1]?.kind === 'softmax';
       kerasLayers.push({ class_name: 'Dense', config: { name: layer.name, units: o, activation: softmaxNext ? 'softmax' : layer.activation, use_bias: true } });
       if (softmaxNext && layer.activation !== 'linear') throw new Error('keras Dense has one activation');
       weights.push({ name: `${layer.name}/kernel`, shape: [n, o], dtype: 'float32' }, { name: `${layer.name}/bias`, shape: [o], dtype: 'float32' });
       data.push(io, layer.bias);
     } else if (layer.kind === 'softmax') {
-      if (model.layers[i - 1]?.kind !== 'dense') kerasLayers.push({ class_name: 'Activation', config: { name: layer.name, activation: 'softmax' } });
+      if (model.nodes[i - 1]?.kind !== 'dense') kerasLayers.push({ class_name: 'Activation', config: { name: layer.name, activation: 'softmax' } });
     }
     void inShape;
   });
@@ -169,8 +169,8 @@ export function vggCheckpointTensors(
   const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
   let feature = 0;
   let dense = 0;
-  const shapes = activationShapes(model.input, model.layers);
-  model.layers.forEach((layer, i) => {
+  const shapes = chainShapes(model.input, model.nodes);
+  model.nodes.forEach((layer, i) => {
     if (layer.kind === 'conv2d') {
       tensors.push({ name: `features.${feature}.weight`, shape: [layer.outChannels, layer.inChannels, 3, 3], data: layer.weight });
       tensors.push({ name: `features.${feature}.bias`, shape: [layer.outChannels], data: layer.bias });
@@ -233,10 +233,10 @@ export async function writeKerasH5(model: Model, naming: KerasNaming = 'keras1',
   const path = `/keras-writer-${++kerasFiles}.h5`;
   const file = new h5wasm.File(path, 'w');
   const root = options.wrap ? file.create_group('model_weights') : file;
-  const shapes = activationShapes(model.input, model.layers);
+  const shapes = chainShapes(model.input, model.nodes);
   const layerNames = ['input_1'];
   const groups: { name: string; weights: { name: string; shape: number[]; data: Float32Array }[] }[] = [{ name: 'input_1', weights: [] }];
-  model.layers.forEach((layer, i) => {
+  model.nodes.forEach((layer, i) => {
     if (layer.kind === 'softmax') return; // Keras puts softmax inside `predictions`
     const name = kerasVggName(layer.name);
     layerNames.push(name);
@@ -251,7 +251,7 @@ export async function writeKerasH5(model: Model, naming: KerasNaming = 'keras1',
       groups.push({ name, weights: [{ name: weightName('kernel'), shape: [k, k, c, o], data: hwio }, { name: weightName('bias'), shape: [o], data: layer.bias }] });
     } else if (layer.kind === 'dense') {
       const { inFeatures: n, outFeatures: o } = layer;
-      const source = model.layers[i - 1]?.kind === 'flatten' ? shapes[i - 1] : null;
+      const source = model.nodes[i - 1]?.kind === 'flatten' ? shapes[i - 1] : null;
       const io = new Float32Array(layer.weight.length);
       for (let f = 0; f < n; f++) {
         const row = source ? (f % (source.height * source.width)) * source.channels + Math.floor(f / (source.height * source.width)) : f;

@@ -21,6 +21,7 @@ struct Params {
   chunkChannels: u32,
   centre: u32,
   vectorAbove: u32,
+  parentTag: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
@@ -118,6 +119,6 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       }
     }
   }
-  selectChild((bestChannel * params.inHeight + y) * params.inWidth + x, node);
-  memoryVector[t].childCount = 1u;
+  selectChild((bestChannel * params.inHeight + y) * params.inWidth + x, node | params.parentTag);
+  memoryVector[t].childCount += 1u;
 }

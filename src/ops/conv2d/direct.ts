@@ -1,24 +1,12 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer } from '../../model/layers.ts';
+import type { Conv2dLayer } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
 import { splitRows } from '../../gpu/split-rows.ts';
-import { foldedGrid } from './gemm.ts';
-
-/** Register tile of one conv2d invocation and its workgroup's thread count: what the benchmark tunes per adapter. */
-export interface Conv2dTile {
-  /** Consecutive output pixels of one row. */
-  tileM: number;
-  /** Output channels, in vec4s. */
-  tileN4: number;
-  /** Invocations per workgroup. */
-  threads: number;
-}
-
-/** Fastest measured on SwiftShader (VGG conv3 shapes): 8 pixels × 16 channels, 64 threads. */
-export const defaultConv2dTile: Conv2dTile = { tileM: 8, tileN4: 4, threads: 64 };
+import { foldedGrid } from '../../gpu/dispatch.ts';
+import { defaultConv2dTile, type Conv2dTile } from '../common/kernel-choices.ts';
 
 /**
  * Weights of output-channel vec4 columns [first4, first4 + cols4) in the kernel's layout:

@@ -1,20 +1,9 @@
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Activation } from '../../model/layers.ts';
-import { activationCode } from '../common/activation.ts';
+import { activationCode, type Activation } from '../common/activation.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
-
-/**
- * How the GEMM is tiled. `registers` (gemm.wgsl): each invocation keeps tileM rows × tileN4 vec4 columns in registers,
- * `threads` invocations a workgroup, no workgroup memory — fastest on CPU drivers. `workgroup` (gemm_tiled.wgsl): a
- * workgroup computes a 64 × 16-vec4 block through workgroup memory — for GPUs; its sizes are fixed (tileM 64, tileN4 16,
- * threads 256) and stated here so weights are padded to whole blocks.
- */
-export type GemmTile =
-  | { kind?: 'registers'; tileM: number; tileN4: number; threads: number }
-  | { kind: 'workgroup'; tileM: 64; tileN4: 16; threads: 256 };
-
-export const workgroupGemmTile: GemmTile = { kind: 'workgroup', tileM: 64, tileN4: 16, threads: 256 };
+import { foldedGrid } from '../../gpu/dispatch.ts';
+import type { GemmTile } from '../common/kernel-choices.ts';
 
 /** Columns of B, in vec4s, padded so every register tile reads whole columns. */
 export function paddedColumns4(cols4: number, tile: GemmTile): number {
@@ -33,12 +22,6 @@ export interface GemmProblem {
   validCols4: number;
   /** Bias added and activation applied to C when given (the 1×1 convolution); raw products otherwise. */
   epilogue?: { bias: GPUBuffer; activation: Activation };
-}
-
-/** A flat invocation count as a grid: x within the per-dimension limit, the rest folded into y (see gemm.wgsl). */
-export function foldedGrid(invocations: number, threads: number): [number, number] {
-  const groups = Math.ceil(invocations / threads);
-  return [Math.min(groups, 65535), Math.ceil(groups / 65535)];
 }
 
 /** Host of shaders/gemm.wgsl for one problem: a pipeline per tile shape, whatever the problem's sizes. */

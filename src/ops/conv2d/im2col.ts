@@ -1,11 +1,13 @@
 import { createFilledBuffer, createStorageBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { conv2dGpuWeights } from './direct.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
-import { foldedGrid, GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
+import { foldedGrid } from '../../gpu/dispatch.ts';
+import type { GemmTile } from '../common/kernel-choices.ts';
+import { GemmOp, paddedColumns4 } from './gemm.ts';
 
 /** Bytes of the patch rows: one row of K·K·inC4 vec4s per output pixel. */
 export function im2colBytes(layer: Conv2dSpec, output: { width: number; height: number }): number {

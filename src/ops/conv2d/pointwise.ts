@@ -1,9 +1,10 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
-import { GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
+import type { GemmTile } from '../common/kernel-choices.ts';
+import { GemmOp, paddedColumns4 } from './gemm.ts';
 
 /** A 1×1 stride-1 convolution without padding is a matrix product over pixels: the activation is already A. */
 export function pointwiseApplies(layer: Conv2dSpec): boolean {

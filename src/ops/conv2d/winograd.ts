@@ -1,10 +1,12 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from '../../model/layers.ts';
+import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
-import { foldedGrid, GemmOp, paddedColumns4, type GemmTile } from './gemm.ts';
+import { foldedGrid } from '../../gpu/dispatch.ts';
+import type { GemmTile } from '../common/kernel-choices.ts';
+import { GemmOp, paddedColumns4 } from './gemm.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
 
 /** Transform positions of F(2×2, 3×3): a 4×4 input patch per 2×2 output tile. */

@@ -11,6 +11,7 @@ struct Params {
   chunkRows: u32,
   topOnly: u32,
   vectorAbove: u32,
+  parentTag: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
@@ -47,8 +48,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
         }
       }
     }
-    selectChild(best, node);
-    memoryVector[t].childCount = 1u;
+    selectChild(best, node | params.parentTag);
+    memoryVector[t].childCount += 1u;
     return;
   }
   var chosen = vec4u(0u);
@@ -63,5 +64,5 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     // Padding lanes hold 0 · 0, never positive.
     chosen += select(vec4u(0u), vec4u(1u), weights[row + i4] * activations[i4] > vec4f(0.0));
   }
-  memoryVector[t].childCount = chosen.x + chosen.y + chosen.z + chosen.w;
+  memoryVector[t].childCount += chosen.x + chosen.y + chosen.z + chosen.w;
 }

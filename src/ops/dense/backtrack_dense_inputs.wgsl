@@ -21,6 +21,7 @@ struct Params {
   chunkFirstRow: u32,
   chunkRows: u32,
   vectorAbove: u32,
+  parentTag: u32,
 }
 
 @group(0) @binding(0) var<storage, read> memoryVector: array<MemoryNode>;
@@ -62,7 +63,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
     {
       let positive = weights[row + min(first4 + ${v}u, inVec4s - 1u)] * a${v} > vec4f(0.0);
       // The first node to select an input is its lowest parent (stored as 0xFFFFFFFF − id, as the compaction expects).
-      lowest${v} = select(lowest${v}, vec4u(0xFFFFFFFFu - j), positive & (counts${v} == vec4u(0u)));
+      lowest${v} = select(lowest${v}, vec4u(0xFFFFFFFFu - (j | params.parentTag)), positive & (counts${v} == vec4u(0u)));
       counts${v} += select(vec4u(0u), vec4u(1u), positive);
     }
     //#end

@@ -1,8 +1,10 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
-import type { DenseLayer } from '../../model/layers.ts';
+import type { DenseLayer } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
+import type { DenseKernel } from '../common/kernel-choices.ts';
+import type { ForwardHost } from '../common/op-definition.ts';
 import { Dispatch, type GpuOp } from '../../gpu/dispatch.ts';
 import { splitRows, type RowChunk } from '../../gpu/split-rows.ts';
 
@@ -38,12 +40,6 @@ export function uploadDenseWeights(context: GpuContext, layer: DenseLayer): Dens
   };
 }
 
-/**
- * `invocation`: one invocation per output feature walks its row (dense.wgsl) — best on CPU drivers; `workgroup`: 64
- * invocations per feature with coalesced loads and a reduction (dense_workgroup.wgsl) — for GPUs.
- */
-export type DenseKernel = 'invocation' | 'workgroup';
-
 /** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
 export class DenseOp implements GpuOp {
   private constructor(
@@ -78,3 +74,7 @@ export class DenseOp implements GpuOp {
     this.weights.bias.destroy();
   }
 }
+
+export const denseForward: ForwardHost<DenseLayer> = {
+  create: (context, layer, [input], output, env) => DenseOp.create(context, layer, input, output, env.kernels.dense),
+};

@@ -8,6 +8,7 @@ struct Params {
   pixelStride: u32,
   argmaxOnly: u32,
   vectorAbove: u32,
+  parentTag: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
@@ -35,16 +36,16 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
         best = p;
       }
     }
-    selectChild(channel * plane + best, channel);
-    memoryVector[t].childCount = 1u;
+    selectChild(channel * plane + best, channel | params.parentTag);
+    memoryVector[t].childCount += 1u;
     return;
   }
   var chosen = 0u;
   for (var p = 0u; p < plane; p++) {
     if (activations[p * params.pixelStride + channel] > 0.0) {
-      selectChild(channel * plane + p, channel);
+      selectChild(channel * plane + p, channel | params.parentTag);
       chosen++;
     }
   }
-  memoryVector[t].childCount = chosen;
+  memoryVector[t].childCount += chosen;
 }

@@ -10,6 +10,7 @@ struct Params {
   size: u32,
   stride: u32,
   vectorAbove: u32,
+  parentTag: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> memoryVector: array<MemoryNode>;
@@ -45,6 +46,6 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       }
     }
   }
-  selectChild((channel * params.inHeight + bestY) * params.inWidth + bestX, node);
-  memoryVector[t].childCount = 1u;
+  selectChild((channel * params.inHeight + bestY) * params.inWidth + bestX, node | params.parentTag);
+  memoryVector[t].childCount += 1u;
 }

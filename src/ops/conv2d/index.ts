@@ -1,0 +1,15 @@
+import type { OpDefinition } from '../common/op-definition.ts';
+import { conv2dBacktrack } from './backtrack.ts';
+import { conv2dForward } from './forward.ts';
+import { conv2dOpReference } from './reference.ts';
+import { conv2dOutputShape, conv2dWeights, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
+
+export const conv2dOp: OpDefinition<Conv2dSpec, Conv2dLayer> = {
+  inputs: { min: 1, max: 1 },
+  outputShape: conv2dOutputShape,
+  weights: conv2dWeights,
+  fanOut: () => 1,
+  forward: conv2dForward,
+  backtrack: conv2dBacktrack,
+  reference: conv2dOpReference,
+};

@@ -1,0 +1,30 @@
+import { Dispatch } from '../../gpu/dispatch.ts';
+import type { OpDefinition } from '../common/op-definition.ts';
+import { copyReference, sameNodeBacktrack } from '../common/same-node.ts';
+
+/** CHW feature map → vector, in CHW order (the order dense weights use). */
+export interface FlattenSpec {
+  kind: 'flatten';
+  name: string;
+}
+
+export const flattenOp: OpDefinition<FlattenSpec> = {
+  inputs: { min: 1, max: 1 },
+  outputShape: (_layer, [input]) => ({ channels: input.channels * input.height * input.width, height: 1, width: 1 }),
+  sameNode: true,
+  fanOut: () => 1,
+  forward: {
+    create: (context, _layer, [input], output) => {
+      const { channels, width, height } = input.shape;
+      return Dispatch.create(
+        context,
+        { shader: 'ops/flatten/flatten' },
+        { width, height, channels, paddedChannels: input.c4 * 4 },
+        { input: input.buffer, output: output.buffer },
+        [channels * width * height],
+      );
+    },
+  },
+  backtrack: sameNodeBacktrack,
+  reference: copyReference,
+};

@@ -1,0 +1,23 @@
+/**
+ * The ops a graph node can be, as data. Canonical layouts (what loaders produce and the CPU reference reads):
+ * - activations: CHW, flat index `(c * height + y) * width + x`. This flat index is also a node's id in the fixation tree.
+ * - weights: as each op's spec says (conv2d OIHW, dense [out][in]); `flatten` orders features as CHW, so loaders of
+ *   channels-last sources (Keras, tfjs) permute the first dense layer's inputs at load time.
+ * Batch norm is folded into conv weights by the loaders.
+ */
+import type { Conv2dLayer, Conv2dSpec } from './conv2d/spec.ts';
+import type { DenseLayer, DenseSpec } from './dense/spec.ts';
+import type { FlattenSpec } from './flatten/index.ts';
+import type { GlobalAvgPoolSpec } from './global-avg-pool/index.ts';
+import type { MaxPoolSpec } from './maxpool/spec.ts';
+import type { SoftmaxSpec } from './softmax/index.ts';
+
+export type { Activation } from './common/activation.ts';
+export { LEAKY_SLOPE } from './common/activation.ts';
+export type { Weights } from './common/op-definition.ts';
+export type { Conv2dLayer, Conv2dSpec, DenseLayer, DenseSpec, FlattenSpec, GlobalAvgPoolSpec, MaxPoolSpec, SoftmaxSpec };
+
+export type LayerSpec = Conv2dSpec | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | DenseSpec | SoftmaxSpec;
+export type LayerKind = LayerSpec['kind'];
+export type Layer = Conv2dLayer | DenseLayer | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | SoftmaxSpec;
+export type WeightedLayer = Extract<Layer, { weight: Float32Array }>;
