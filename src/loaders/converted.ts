@@ -80,7 +80,7 @@ class ManifestReader {
 }
 
 const activations: readonly Activation[] = ['relu', 'leaky', 'linear'];
-const layerKinds = ['conv2d', 'maxpool', 'globalAvgPool', 'flatten', 'dense', 'softmax'] as const;
+const layerKinds = ['conv2d', 'maxpool', 'globalAvgPool', 'flatten', 'dense', 'softmax', 'add'] as const;
 
 /** A layer spec rebuilt from known fields only, so nothing unchecked reaches the model. */
 function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
@@ -109,6 +109,8 @@ function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
         outFeatures: r.integer(o.outFeatures, `${path}.outFeatures`, 1),
         activation: r.oneOf(o.activation, `${path}.activation`, activations),
       };
+    case 'add':
+      return { kind, name, activation: r.oneOf(o.activation, `${path}.activation`, activations) };
     default:
       return { kind, name };
   }

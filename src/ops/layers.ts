@@ -5,6 +5,7 @@
  *   channels-last sources (Keras, tfjs) permute the first dense layer's inputs at load time.
  * Batch norm is folded into conv weights by the loaders.
  */
+import type { AddSpec } from './add/index.ts';
 import type { Conv2dLayer, Conv2dSpec } from './conv2d/spec.ts';
 import type { DenseLayer, DenseSpec } from './dense/spec.ts';
 import type { FlattenSpec } from './flatten/index.ts';
@@ -15,9 +16,9 @@ import type { SoftmaxSpec } from './softmax/index.ts';
 export type { Activation } from './common/activation.ts';
 export { LEAKY_SLOPE } from './common/activation.ts';
 export type { Weights } from './common/op-definition.ts';
-export type { Conv2dLayer, Conv2dSpec, DenseLayer, DenseSpec, FlattenSpec, GlobalAvgPoolSpec, MaxPoolSpec, SoftmaxSpec };
+export type { AddSpec, Conv2dLayer, Conv2dSpec, DenseLayer, DenseSpec, FlattenSpec, GlobalAvgPoolSpec, MaxPoolSpec, SoftmaxSpec };
 
-export type LayerSpec = Conv2dSpec | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | DenseSpec | SoftmaxSpec;
+export type LayerSpec = Conv2dSpec | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | DenseSpec | SoftmaxSpec | AddSpec;
 export type LayerKind = LayerSpec['kind'];
-export type Layer = Conv2dLayer | DenseLayer | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | SoftmaxSpec;
+export type Layer = Conv2dLayer | DenseLayer | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | SoftmaxSpec | AddSpec;
 export type WeightedLayer = Extract<Layer, { weight: Float32Array }>;

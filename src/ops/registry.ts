@@ -1,4 +1,5 @@
 /** The only switch over op kinds: each kind's definition (shape rule, kernels, backtracking, CPU reference). */
+import { addOp } from './add/index.ts';
 import type { OpDefinition } from './common/op-definition.ts';
 import { conv2dOp } from './conv2d/index.ts';
 import { denseOp } from './dense/index.ts';
@@ -17,6 +18,7 @@ const registry: Registry = {
   globalAvgPool: globalAvgPoolOp,
   flatten: flattenOp,
   softmax: softmaxOp,
+  add: addOp,
 };
 
 export const opKinds = Object.keys(registry) as LayerKind[];
