@@ -7,7 +7,7 @@ import { rules, type Rule } from '../src/ops/common/rules.ts';
 import { planBacktracking } from '../src/backtrack/planner.ts';
 import type { FixationTree } from '../src/backtrack/tree.ts';
 import { endsInSoftmax } from '../src/explain/classify.ts';
-import { Explainer } from '../src/explain/explain.ts';
+import { Explainer, explainerModelOptions } from '../src/explain/explain.ts';
 import { GpuModel, type KernelChoices } from '../src/forward/gpu-model.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
@@ -74,7 +74,7 @@ export async function measureOurs(
   context.memory.peak = baseline;
 
   log(`${subject.label}: uploading weights and compiling pipelines`);
-  const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels, keep: [logitsTensor(model)] }));
+  const created = await timeOnce(() => GpuModel.create(context, model, explainerModelOptions(model, { kernels: settings.kernels, keep: [logitsTensor(model)] })));
   const gpuModel = created.value;
   let explainer: Explainer | null = null;
   try {
@@ -176,7 +176,7 @@ export async function measureScalingPoint(context: GpuContext, size: number, see
     const { model, input } = scalingSubject(size, seed);
     const baseline = context.memory.live;
     context.memory.peak = baseline;
-    const created = await timeOnce(() => GpuModel.create(context, model, { kernels: settings.kernels }));
+    const created = await timeOnce(() => GpuModel.create(context, model, explainerModelOptions(model, { kernels: settings.kernels })));
     const onGpu = created.value;
     gpuModel = onGpu;
     const first = await timeOnce(() => onGpu.runTensor(input));

@@ -105,8 +105,17 @@ describe('converted model format', () => {
     length.tensors[0].byteLength = 400;
     await expect(load(length)).rejects.toThrow(/tensor conv1_1\.weight has byteLength 400, but \[4,3,3,3\] float32 is 432 bytes/);
     const spec = manifest();
-    spec.layers[0].outChannels = 5;
-    await expect(load(spec)).rejects.toThrow(/layers do not chain: conv1_2: expects 4 input channels but the layer below gives 5/);
+    spec.nodes[0].outChannels = 5;
+    await expect(load(spec)).rejects.toThrow(/is not a valid graph: conv1_2: expects 4 input channels but its input has 5/);
+    const wiring = manifest();
+    wiring.nodes[1].inputs = ['conv1_9'];
+    await expect(load(wiring)).rejects.toThrow(/is not a valid graph: conv1_2 reads tensor "conv1_9", which no node writes/);
+    // Version 1 stored a chain of layers: still read, and still checked.
+    const { nodes, output: _output, ...rest } = manifest();
+    const v1 = { ...rest, version: 1, layers: nodes.map(({ inputs: _i, output: _o, ...spec }: Record<string, unknown>) => spec) };
+    await expect(load(v1)).resolves.toMatchObject({ output: 'prob' });
+    v1.layers[0].outChannels = 5;
+    await expect(load(v1)).rejects.toThrow(/layers do not chain: conv1_2: expects 4 input channels but its input has 5/);
   });
 
   it('rejects missing and extra tensors, bad labels and bad preprocessing', async () => {
@@ -130,7 +139,7 @@ describe('converted model format', () => {
   it('rejects bad JSON, another format, another version, and file names that leave the folder', async () => {
     await expect(load('{"format": "webgpu-fixations-model", ')).rejects.toThrow(/tiny\.fixations\.json: is not valid JSON/);
     await expect(load({ format: 'layers-model' })).rejects.toThrow(/has format "layers-model", not "webgpu-fixations-model": not a model converted by fixations weights convert/);
-    await expect(load({ ...manifest(), version: 2 })).rejects.toThrow(/is version 2 of the format; this build reads version 1/);
+    await expect(load({ ...manifest(), version: 3 })).rejects.toThrow(/is version 3 of the format; this build reads versions 1 to 2/);
     const escape = manifest();
     escape.files[0].name = '../../etc/passwd';
     await expect(load(escape)).rejects.toThrow(/files\[0\]\.name "\.\.\/\.\.\/etc\/passwd" must be a plain file name beside the manifest/);

@@ -1,4 +1,4 @@
-import { Explainer } from '../explain/explain.ts';
+import { Explainer, explainerModelOptions } from '../explain/explain.ts';
 import { kernelChoicesFor } from '../forward/autotune.ts';
 import { GpuModel } from '../forward/gpu-model.ts';
 import { nodeKernelChoiceStore } from '../forward/kernel-choice-store-node.ts';
@@ -33,7 +33,7 @@ export async function openSession(options: ModelOptions): Promise<Session> {
   const model = await loadModelFromOptions(options);
   const loaded = performance.now();
   const context = await createNodeGpuContext();
-  const gpuModel = await GpuModel.create(context, model, { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()) });
+  const gpuModel = await GpuModel.create(context, model, explainerModelOptions(model, { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()) }));
   return { context, model, gpuModel, loadMs: loaded - start, uploadMs: performance.now() - loaded };
 }
 

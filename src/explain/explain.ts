@@ -60,6 +60,12 @@ export function fixationsInPhoto(points: [number, number][], geometry: ResampleG
   return out.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
 }
 
+/** A GpuModel's options for an explainer: the coarse view's tensor stays readable after the forward pass. */
+export function explainerModelOptions(model: Model, options: GpuModelOptions = {}): GpuModelOptions {
+  const coarse = lastSpatialTensor(graphOf(model));
+  return { ...options, keep: [...(options.keep ?? []), ...(coarse ? [coarse] : [])] };
+}
+
 /** The result of one forward pass, valid until the next one overwrites the activations on the GPU. */
 export interface ForwardState {
   predictions: Prediction[];
@@ -84,8 +90,7 @@ export class Explainer {
   ) {}
 
   static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<Explainer> {
-    const coarse = lastSpatialTensor(graphOf(model));
-    return Explainer.forModel(await GpuModel.create(context, model, { ...options, keep: [...(options.keep ?? []), ...(coarse ? [coarse] : [])] }));
+    return Explainer.forModel(await GpuModel.create(context, model, explainerModelOptions(model, options)));
   }
 
   /** An explainer around a model already on the GPU (the benchmark times the model's creation on its own). */
@@ -188,6 +193,9 @@ export function explanationJson(e: Explanation, withTimings = true): Record<stri
       count: level.nodes.length,
       nodes: Array.from(level.nodes),
       parents: Array.from(level.parents),
+      // In a graph a node's parent lies in one of the tensors that read this one: parentTensors[parentTensor[i]].
+      parentTensors: level.parentTensors,
+      parentTensor: Array.from(level.parentTensor),
       parentCounts: Array.from(level.parentCounts),
       childCounts: Array.from(level.childCounts),
     })),
