@@ -5,8 +5,9 @@
  * has its layer's shape, parts lie inside their files and tile them exactly), and every file's size is checked as it
  * arrives; the model is returned only once all of it is in and `validateModel` has passed.
  */
-import type { Activation, LayerSpec } from '../ops/layers.ts';
-import { opOf } from '../ops/registry.ts';
+import type { SpecFields } from '../ops/common/op-definition.ts';
+import type { LayerSpec } from '../ops/layers.ts';
+import { opKinds, opOf } from '../ops/registry.ts';
 import { buildGraph, chain, ModelWeightsError, validateModel, type ArchitectureNode, type GraphNode, type Model } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
 import { ModelShapeError, type TensorShape } from '../model/shapes.ts';
@@ -79,41 +80,26 @@ class ManifestReader {
   }
 }
 
-const activations: readonly Activation[] = ['relu', 'leaky', 'linear'];
-const layerKinds = ['conv2d', 'maxpool', 'globalAvgPool', 'flatten', 'dense', 'softmax', 'add'] as const;
-
-/** A layer spec rebuilt from known fields only, so nothing unchecked reaches the model. */
+/** A node's spec rebuilt from known fields only, through its op's reader, so nothing unchecked reaches the model. */
 function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
   const o = r.object(value, path);
-  const kind = r.oneOf(o.kind, `${path}.kind`, layerKinds);
+  const kind = r.oneOf(o.kind, `${path}.kind`, opKinds);
   const name = r.string(o.name, `${path}.name`);
-  switch (kind) {
-    case 'conv2d':
-      return {
-        kind,
-        name,
-        kernel: r.integer(o.kernel, `${path}.kernel`, 1),
-        stride: r.integer(o.stride, `${path}.stride`, 1),
-        padding: r.integer(o.padding, `${path}.padding`, 0),
-        inChannels: r.integer(o.inChannels, `${path}.inChannels`, 1),
-        outChannels: r.integer(o.outChannels, `${path}.outChannels`, 1),
-        activation: r.oneOf(o.activation, `${path}.activation`, activations),
-      };
-    case 'maxpool':
-      return { kind, name, size: r.integer(o.size, `${path}.size`, 1), stride: r.integer(o.stride, `${path}.stride`, 1) };
-    case 'dense':
-      return {
-        kind,
-        name,
-        inFeatures: r.integer(o.inFeatures, `${path}.inFeatures`, 1),
-        outFeatures: r.integer(o.outFeatures, `${path}.outFeatures`, 1),
-        activation: r.oneOf(o.activation, `${path}.activation`, activations),
-      };
-    case 'add':
-      return { kind, name, activation: r.oneOf(o.activation, `${path}.activation`, activations) };
-    default:
-      return { kind, name };
-  }
+  const fields: SpecFields = {
+    integer: (key, min, max = Number.MAX_SAFE_INTEGER) => {
+      const n = r.integer(o[key], `${path}.${key}`, min);
+      if (n > max) r.fail(`${path}.${key}`, `must be at most ${max} (is ${n})`);
+      return n;
+    },
+    finite: (key) => r.finite(o[key], `${path}.${key}`),
+    boolean: (key) => {
+      if (typeof o[key] !== 'boolean') r.fail(`${path}.${key}`, `must be true or false (is ${JSON.stringify(o[key])})`);
+      return o[key] as boolean;
+    },
+    oneOf: (key, options) => r.oneOf(o[key], `${path}.${key}`, options),
+    has: (key) => o[key] !== undefined,
+  };
+  return opOf({ kind }).readSpec(fields, name);
 }
 
 function layersOf(r: ManifestReader, value: unknown): LayerSpec[] {

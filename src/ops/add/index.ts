@@ -1,7 +1,7 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { formatShape, ModelShapeError, type TensorShape } from '../../model/shapes.ts';
-import { activate, activationCode, type Activation } from '../common/activation.ts';
+import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
 
 /** The sum of two tensors of one shape, then an activation: ResNet's `relu(x + F(x))`, MobileNetV2's `x + F(x)`. */
@@ -36,6 +36,7 @@ function selectAdd(site: BacktrackSite, inputs: Float32Array[], node: number): C
 export const addOp: OpDefinition<AddSpec> = {
   inputs: { min: 2, max: 2 },
   outputShape: addOutputShape,
+  readSpec: (f, name) => ({ kind: 'add', name, activation: f.oneOf('activation', activations) }),
   fanOut: () => 1,
   forward: {
     create: (context, layer, [first, second], output) => {

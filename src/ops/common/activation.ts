@@ -1,5 +1,6 @@
 /** `leaky` is darknet's leaky ReLU with slope {@link LEAKY_SLOPE}. */
-export type Activation = 'relu' | 'leaky' | 'linear';
+export const activations = ['relu', 'leaky', 'linear'] as const;
+export type Activation = (typeof activations)[number];
 export const LEAKY_SLOPE = 0.1;
 
 /** The `activation` uniform of shaders/include/activation.wgsl. */

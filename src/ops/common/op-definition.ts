@@ -103,6 +103,16 @@ export interface BacktrackHost<L> {
   prepare(context: GpuContext, layer: L, forwardOp: GpuOp, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedBacktrack>;
 }
 
+/** A node's fields as a stored model gives them (the converted format), each read with a check naming it. */
+export interface SpecFields {
+  integer(key: string, min: number, max?: number): number;
+  finite(key: string): number;
+  boolean(key: string): boolean;
+  oneOf<T extends string>(key: string, options: readonly T[]): T;
+  /** Whether the field is there at all: optional fields keep their default when it is not. */
+  has(key: string): boolean;
+}
+
 /**
  * Everything the rest of the project knows of one op. `src/ops/registry.ts` maps each kind to one of these; nothing
  * else switches over op kinds.
@@ -111,6 +121,8 @@ export interface OpDefinition<S extends OpSpec, L extends S = S> {
   /** How many inputs a node takes: exactly, or at least (add, concat). */
   inputs: { min: number; max: number };
   outputShape(spec: S, inputs: TensorShape[]): TensorShape;
+  /** The spec from stored fields (`kind` and `name` are read already); only known fields, each checked. */
+  readSpec(fields: SpecFields, name: string): S;
   /** Sizes of the weight and bias tensors, and the fan-in they are drawn for, for ops that carry weights. */
   weights?: { shape(spec: S): number[]; sizes(spec: S): { weight: number; bias: number }; fanIn(spec: S): number };
   /**

@@ -1,3 +1,4 @@
+import { activations } from '../common/activation.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { conv2dBacktrack } from './backtrack.ts';
 import { conv2dForward } from './forward.ts';
@@ -7,6 +8,16 @@ import { conv2dOutputShape, conv2dWeights, type Conv2dLayer, type Conv2dSpec } f
 export const conv2dOp: OpDefinition<Conv2dSpec, Conv2dLayer> = {
   inputs: { min: 1, max: 1 },
   outputShape: conv2dOutputShape,
+  readSpec: (f, name) => ({
+    kind: 'conv2d',
+    name,
+    kernel: f.integer('kernel', 1),
+    stride: f.integer('stride', 1),
+    padding: f.integer('padding', 0),
+    inChannels: f.integer('inChannels', 1),
+    outChannels: f.integer('outChannels', 1),
+    activation: f.oneOf('activation', activations),
+  }),
   weights: conv2dWeights,
   fanOut: () => 1,
   forward: conv2dForward,

@@ -1,3 +1,4 @@
+import { activations } from '../common/activation.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { denseBacktrack } from './backtrack.ts';
 import { denseForward } from './forward.ts';
@@ -7,6 +8,13 @@ import { denseOutputShape, denseWeights, type DenseLayer, type DenseSpec } from 
 export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   inputs: { min: 1, max: 1 },
   outputShape: denseOutputShape,
+  readSpec: (f, name) => ({
+    kind: 'dense',
+    name,
+    inFeatures: f.integer('inFeatures', 1),
+    outFeatures: f.integer('outFeatures', 1),
+    activation: f.oneOf('activation', activations),
+  }),
   weights: denseWeights,
   fanOut: (layer) => layer.inFeatures,
   forward: denseForward,

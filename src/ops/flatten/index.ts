@@ -11,6 +11,7 @@ export interface FlattenSpec {
 export const flattenOp: OpDefinition<FlattenSpec> = {
   inputs: { min: 1, max: 1 },
   outputShape: (_layer, [input]) => ({ channels: input.channels * input.height * input.width, height: 1, width: 1 }),
+  readSpec: (_f, name) => ({ kind: 'flatten', name }),
   sameNode: true,
   fanOut: () => 1,
   forward: {

@@ -36,6 +36,7 @@ function selectGlobalAvgPool(below: Float32Array, inShape: TensorShape, node: nu
 export const globalAvgPoolOp: OpDefinition<GlobalAvgPoolSpec> = {
   inputs: { min: 1, max: 1 },
   outputShape: (_layer, [input]) => ({ channels: input.channels, height: 1, width: 1 }),
+  readSpec: (_f, name) => ({ kind: 'globalAvgPool', name }),
   fanOut: (_layer, _i, [inShape]) => inShape.height * inShape.width,
   forward: {
     create: (context, _layer, [input], output) =>

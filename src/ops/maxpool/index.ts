@@ -44,6 +44,7 @@ function selectMaxPool(layer: MaxPoolSpec, below: Float32Array, inShape: TensorS
 export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
   inputs: { min: 1, max: 1 },
   outputShape: maxPoolOutputShape,
+  readSpec: (f, name) => ({ kind: 'maxpool', name, size: f.integer('size', 1), stride: f.integer('stride', 1) }),
   fanOut: () => 1,
   forward: {
     create: (context, layer, [input], output) =>

@@ -26,6 +26,7 @@ export const softmaxOp: OpDefinition<SoftmaxSpec> = {
     if (!isVector(input)) throw new ModelShapeError(`${layer.name}: softmax needs a vector input (got ${formatShape(input)})`);
     return input;
   },
+  readSpec: (_f, name) => ({ kind: 'softmax', name }),
   sameNode: true,
   fanOut: () => 1,
   forward: {
