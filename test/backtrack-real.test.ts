@@ -5,7 +5,7 @@ import { fixationPoints } from '../src/backtrack/tree.ts';
 import { parseImagenetValLabels } from '../src/datasets/imagenet-val.ts';
 import { Explainer } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { describeWithSharedData, sharedPath } from './helpers/shared-data.ts';
 import { expectTreeMatchesReference } from './helpers/tree-compare.ts';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rule } from '../src/ops/common/rules.ts';
 import { Explainer, type Explanation } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import type { PublishedResult } from '../src/web/test-hooks.ts';
 import { chromiumPath, hasChromium, launchChromium } from './helpers/chromium.ts';
 import { testGpu } from './helpers/gpu.ts';

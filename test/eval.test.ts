@@ -6,7 +6,7 @@ import { wnidsFromText } from '../src/datasets/imagenet-val.ts';
 import { evaluateLocalization } from '../src/eval/localization-eval.ts';
 import { evaluateSaliency } from '../src/eval/saliency-eval.ts';
 import { Explainer } from '../src/explain/explain.ts';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { multiCropGeometries } from '../src/explain/multi-crop.ts';
 import { AttentionMapper } from '../src/postprocess/attention-mapper.ts';
 import { defaultMapSettings } from '../src/postprocess/settings.ts';

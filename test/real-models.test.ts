@@ -4,7 +4,7 @@ import { classify, endsInSoftmax } from '../src/explain/classify.ts';
 import { parseImagenetValLabels, wnidsFromText } from '../src/datasets/imagenet-val.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { probabilities, topPredictions } from '../src/explain/predictions.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { forwardReference } from '../src/reference/forward.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagenetLabels } from '../src/labels/imagenet.ts';
 import { loadDarknet } from '../src/loaders/darknet.ts';
 import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { loadVggSafetensors } from '../src/loaders/safetensors.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import type { Model } from '../src/graph/model.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModelFile } from '../src/loaders/load-model-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';

@@ -6,7 +6,7 @@ import type { DecodedImage } from '../image/decode-node.ts';
 import { writePng } from '../image/encode-node.ts';
 import { jsonText } from '../explain/json-text.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
-import { mapsForExplanation, mapsSummary, toOriginalPixels } from '../postprocess/explanation-maps.ts';
+import { mapsForExplanation, mapsSummary, toOriginalPixels } from '../explain/explanation-maps.ts';
 import { pixelBoxEdges } from '../postprocess/geometry.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { boxesOverlay, fixationsOverlay, heatmapOverlay, maskImage } from '../render/overlays.ts';

@@ -4,7 +4,7 @@ import { GpuModel } from '../forward/gpu-model.ts';
 import { nodeKernelChoiceStore } from '../forward/kernel-choice-store-node.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
-import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
+import { loadModelFile, type ModelFileOptions } from '../weights/load-model-node.ts';
 import type { Model } from '../graph/model.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */

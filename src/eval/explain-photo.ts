@@ -1,7 +1,7 @@
 import type { Rule } from '../ops/common/rules.ts';
 import { fixationsInPhoto, type Explainer } from '../explain/explain.ts';
 import type { Point } from '../postprocess/geometry.ts';
-import type { Photo } from '../postprocess/explanation-maps.ts';
+import type { Photo } from '../explain/explanation-maps.ts';
 import { explainMultiCrop } from '../explain/multi-crop.ts';
 import type { Prediction } from '../explain/predictions.ts';
 

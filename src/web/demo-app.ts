@@ -10,7 +10,7 @@ import { ImageInputError } from '../image/rgba-image.ts';
 import { jsonText } from '../explain/json-text.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import type { Model } from '../graph/model.ts';
-import { mapsSummary } from '../postprocess/explanation-maps.ts';
+import { mapsSummary } from '../explain/explanation-maps.ts';
 import { colormapTable } from '../render/colormap.ts';
 import { decodeImageBlob, type Photo } from './decode-browser.ts';
 import { saveBlob, saveCanvasPng, saveText, stem } from './downloads.ts';

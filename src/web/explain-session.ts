@@ -6,7 +6,7 @@ import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser
 import type { GpuContext } from '../gpu/context.ts';
 import type { Model } from '../graph/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
-import { mapsForExplanation } from '../postprocess/explanation-maps.ts';
+import { mapsForExplanation } from '../explain/explanation-maps.ts';
 import type { Maps } from '../postprocess/maps.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import type { Photo } from './decode-browser.ts';

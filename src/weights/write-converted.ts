@@ -6,7 +6,7 @@
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { convertedManifestSuffix } from '../loaders/converted-format.ts';
-import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
+import { loadModelFile, type ModelFileOptions } from './load-model-node.ts';
 import type { Model } from '../graph/model.ts';
 import { encodeConvertedModel, type EncodeOptions } from './encode-converted.ts';
 

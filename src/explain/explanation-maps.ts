@@ -1,9 +1,9 @@
-import { fixationsInPhoto, type Explanation } from '../explain/explain.ts';
+import { fixationsInPhoto, type Explanation } from './explain.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
-import type { AttentionMapper } from './attention-mapper.ts';
-import type { Box } from './geometry.ts';
-import { makeMaps, type Maps } from './maps.ts';
-import type { MapSettings } from './settings.ts';
+import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
+import type { Box } from '../postprocess/geometry.ts';
+import { makeMaps, type Maps } from '../postprocess/maps.ts';
+import type { MapSettings } from '../postprocess/settings.ts';
 
 /** A decoded photo that may have been shrunk from its original size on decode. */
 export type Photo = RgbaImage & { originalWidth?: number; originalHeight?: number };

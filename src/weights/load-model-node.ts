@@ -3,14 +3,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Model } from '../graph/model.ts';
-import { loadCachedModel, looksLikeModelName } from '../weights/cached-model.ts';
-import { isConvertedManifest } from './converted.ts';
-import { loadConvertedFile } from './converted-node.ts';
-import { loadDarknet } from './darknet.ts';
-import { ModelFormatError } from './format-error.ts';
-import { loadKerasH5 } from './keras-h5.ts';
-import { loadVggSafetensors } from './safetensors.ts';
-import { loadTfjs, tfjsShardPaths } from './tfjs.ts';
+import { loadCachedModel, looksLikeModelName } from './cached-model.ts';
+import { isConvertedManifest } from '../loaders/converted.ts';
+import { loadConvertedFile } from '../loaders/converted-node.ts';
+import { loadDarknet } from '../loaders/darknet.ts';
+import { ModelFormatError } from '../loaders/format-error.ts';
+import { loadKerasH5 } from '../loaders/keras-h5.ts';
+import { loadVggSafetensors } from '../loaders/safetensors.ts';
+import { loadTfjs, tfjsShardPaths } from '../loaders/tfjs.ts';
 
 export interface ModelFileOptions {
   /** Architecture for checkpoints that hold only tensors (safetensors). */
