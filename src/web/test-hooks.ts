@@ -1,4 +1,10 @@
-import type { DemoApp } from './demo-app.ts';
+import type { ExplorerPanel } from '../explorer/explorer-panel.ts';
+import type { ExplainSession } from './explain-session.ts';
+
+/** What the hooks read of the page's app (the DemoApp), stated here so the app and its hooks do not import each other. */
+export interface HookedApp {
+  readonly internals: { session: ExplainSession | null; explorer: ExplorerPanel };
+}
 
 /**
  * What the headless browser tests read off the page: the latest results as plain data (`window.__fixations`) and a
@@ -30,21 +36,21 @@ declare global {
 }
 
 export interface DemoHooks {
-  app: DemoApp;
+  app: HookedApp;
   /** Client coordinates of a tree node in the explorer, or null when it is off screen or there is no tree. */
   nodeOnScreen(level: number, index: number): { x: number; y: number } | null;
 }
 
 let serial = 0;
 
-export function publishHooks(app: DemoApp): void {
+export function publishHooks(app: HookedApp): void {
   window.__demo = {
     app,
     nodeOnScreen: (level, index) => app.internals.explorer.explorer?.screenPositionOf({ level, index }) ?? null,
   };
 }
 
-export function publishResult(app: DemoApp): void {
+export function publishResult(app: HookedApp): void {
   const { session } = app.internals;
   const e = session?.explanation;
   if (!session || !e || !session.forwardPhoto || !session.model) return;
