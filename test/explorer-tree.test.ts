@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TreeLevel } from '../src/backtrack/tree.ts';
-import { layoutTree } from '../src/explorer/layout.ts';
+import { layoutTree, levelHeights } from '../src/explorer/layout.ts';
 import { nodeColors } from '../src/explorer/node-colors.ts';
 import { TreeIndex } from '../src/explorer/tree-index.ts';
 import { seededRandom } from '../src/graph/random-model.ts';
@@ -149,5 +149,31 @@ describe('TreeIndex on a graph', () => {
     expect(index.pathToClass({ level: 2, index: 0 })).toEqual([{ level: 2, index: 0 }, { level: 1, index: 0 }, { level: 0, index: 1 }]);
     expect(index.pathToClass({ level: 2, index: 1 })).toEqual([{ level: 2, index: 1 }, { level: 0, index: 0 }]);
     expect(index.descendants({ level: 0, index: 1 })).toEqual([{ level: 1, index: 0 }, { level: 2, index: 0 }, { level: 2, index: 2 }]);
+  });
+});
+
+describe('layout of a graph', () => {
+  it('puts each tensor at its longest path from the input and parallel branches side by side', () => {
+    const shape = { channels: 2, height: 4, width: 4 };
+    // out = add(skip, conv2(conv1(stem))), skip = conv1x1(stem): conv1 and skip stand at one height.
+    const levels: TreeLevel[] = [
+      { ...level('out', 0, shape, [1], [0]) },
+      { ...level('skip', 0, shape, [1], [1]), parentTensors: ['out'] },
+      { ...level('conv2', 0, shape, [1], [1]), parentTensors: ['out'] },
+      { ...level('conv1', 0, shape, [1], [1]), parentTensors: ['conv2'] },
+      { ...level('stem', 0, shape, [1], [1]), parentTensors: ['skip', 'conv1'] },
+    ];
+    expect(levelHeights(levels)).toEqual([3, 1, 2, 1, 0]);
+    const { slabs } = layoutTree(levels);
+    const [skip, conv1] = [slabs[1], slabs[3]];
+    expect(skip.y).toBe(conv1.y);
+    expect(Math.abs(skip.x - conv1.x)).toBeGreaterThanOrEqual(skip.width);
+    expect(slabs[0].x).toBe(0);
+  });
+
+  it('lays a chain out as before: one slab per height, all centred', () => {
+    const { slabs } = layoutTree(smallTree());
+    expect(slabs.map((s) => s.x)).toEqual([0, 0, 0, 0]);
+    expect(slabs.map((s) => s.y)).toEqual([3, 2, 1, 0].map((h) => h * 0.8));
   });
 });

@@ -222,7 +222,7 @@ export class ExplorerView {
     this.userMovedCamera = false;
     const slabs = this.layout?.slabs ?? [];
     const height = this.layout?.height ?? 10;
-    const halfWidth = Math.max(4, ...slabs.map((s) => s.width / 2));
+    const halfWidth = Math.max(4, ...slabs.map((s) => Math.abs(s.x) + s.width / 2));
     const halfDepth = Math.max(1, ...slabs.map((s) => s.depth / 2));
     // The labels stick out to the left of the slabs by about this much.
     const labels = 3;
@@ -316,17 +316,17 @@ export class ExplorerView {
           depthWrite: false,
         }),
       );
-      plane.position.y = slab.y - (slab.isRow ? 0 : 0.17);
+      plane.position.set(slab.x, slab.y - (slab.isRow ? 0 : 0.17), 0);
       plane.renderOrder = -1;
       const outline = new THREE.LineSegments(
         new THREE.EdgesGeometry(new THREE.BoxGeometry(slab.width, 0.001, slab.depth)),
         new THREE.LineBasicMaterial({ color: 0x6f86ad, transparent: true, opacity: 0.7 }),
       );
-      outline.position.y = plane.position.y;
+      outline.position.copy(plane.position);
       const count = tree.levels[slab.level].nodes.length;
       const text = slab.level === 0 ? `${slab.name} · ${tree.targetLabel}` : `${slab.name} ${formatShape(slab.shape)} · ${count}`;
       const label = textSprite(text, slab.level === 0 ? '#ffe27a' : '#c9d6ea');
-      label.position.set(-slab.width / 2 - 0.25, slab.y, slab.depth / 2);
+      label.position.set(slab.x - slab.width / 2 - 0.25, slab.y, slab.depth / 2);
       group.add(plane, outline, label);
       this.stack.add(group);
       this.slabObjects.push(group);
