@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { NonFiniteOutputError } from '../finite-outputs.ts';
 import { GpuError } from '../gpu/errors.ts';
 import { ImageInputError } from '../image/rgba-image.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
@@ -20,6 +21,7 @@ const expected = [
   ChecksumError,
   WeightsCacheError,
   WeightsManifestError,
+  NonFiniteOutputError,
 ];
 
 /** Prints an error for a person: expected failures as one clear line, anything else with its stack. Returns the exit code. */
