@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
@@ -11,7 +12,9 @@ export function parseShard(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) throw new Error(`--shard ${text}: expected i/n with 1 ≤ i ≤ n, such as 1/4`);
+  if (!match || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
+    throw new InvalidArgumentError(`--shard ${text}: expected i/n with 1 ≤ i ≤ n, such as 1/4`);
+  }
   return { index, count };
 }
 
