@@ -8,6 +8,7 @@ import { ModelShapeError } from '../model/shapes.ts';
 import { WeightsCacheError } from '../weights/cached-model.ts';
 import { ChecksumError, DownloadError } from '../weights/download.ts';
 import { WeightsManifestError } from '../weights/manifest.ts';
+import { OutputNameError } from '../weights/write-converted.ts';
 import { UsageError } from './output-paths.ts';
 
 const expected = [
@@ -24,6 +25,7 @@ const expected = [
   WeightsManifestError,
   NonFiniteOutputError,
   UsageError,
+  OutputNameError,
 ];
 
 /**

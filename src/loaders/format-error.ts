@@ -1,7 +1,11 @@
 /** A model file that cannot be used, with the file named and what exactly is wrong with it. */
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
-  constructor(file: string, problem: string) {
+  constructor(
+    /** The file at fault, as named in the message (a file name or a path). */
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }
