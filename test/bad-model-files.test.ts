@@ -14,6 +14,7 @@ import { ModelFormatError } from '../src/loaders/format-error.ts';
 import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
 import { checkReferencedPath, referencedUrl } from '../src/loaders/model-paths.ts';
+import { readModelFile } from '../src/loaders/read-file-node.ts';
 import { openSafetensors } from '../src/loaders/safetensors.ts';
 import { loadTfjs } from '../src/loaders/tfjs.ts';
 import type { Architecture } from '../src/model/model.ts';
@@ -85,7 +86,9 @@ describe('files a manifest names stay in its folder (issue 13, item 1)', () => {
     await expect(loadModelFile(modelFolder(withPaths('../../../../../../../../dev/zero')).json)).rejects.toThrow(/leads out of the folder/);
     const { json } = modelFolder(withPaths('zero.bin'));
     symlinkSync('/dev/zero', join(json, '..', 'zero.bin'));
-    await expect(loadModelFile(json)).rejects.toThrow(/zero\.bin: is not a regular file/);
+    await expect(loadModelFile(json)).rejects.toThrow(/weight shard "zero\.bin" is a link to \/dev\/zero, outside the model's folder/);
+    // A device that is not a link (the folder itself is in /dev) is refused as not a regular file.
+    await expect(readModelFile('/dev/zero', 'weight shard', { maxBytes: 10 })).rejects.toThrow(/\/dev\/zero: is not a regular file \(a device, pipe or socket\)/);
   });
 
   it('a shard longer than the manifest lists is refused before it is read', async () => {

@@ -10,7 +10,7 @@ export async function loadConvertedFile(path: string, onProgress?: ConvertedLoad
   const manifest = basename(path);
   return loadConvertedModel(
     text,
-    (name, expectedBytes) => readModelFile(pathInFolder(dir, name, manifest, 'binary file'), `binary file listed in ${manifest}`, { exactBytes: expectedBytes }),
+    async (name, expectedBytes) => readModelFile(await pathInFolder(dir, name, manifest, 'binary file'), `binary file listed in ${manifest}`, { exactBytes: expectedBytes }),
     { fileName: manifest, onProgress },
   );
 }

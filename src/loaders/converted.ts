@@ -300,15 +300,21 @@ function allocateTensor(tensor: ConvertedTensor, file: string): Float32Array {
 export async function loadConvertedModel(manifestJson: string, readFile: ReadModelFile, options: ConvertedLoadOptions = {}): Promise<Model> {
   const file = options.fileName ?? 'model.fixations.json';
   const { manifest, totalBytes } = parseConvertedManifest(manifestJson, file);
-  const data = new Map(manifest.tensors.map((t) => [t.name, allocateTensor(t, file)]));
+  // A tensor's memory is taken when the first file holding part of it has been read and found to be exactly the size
+  // listed, so what is allocated never exceeds what is really there, whatever the manifest claims.
+  const data = new Map<string, Float32Array>();
+  const tensorData = (tensor: ConvertedTensor): Uint8Array => {
+    let values = data.get(tensor.name);
+    if (!values) data.set(tensor.name, (values = allocateTensor(tensor, file)));
+    return new Uint8Array(values.buffer);
+  };
   // Where each part goes inside its tensor, so files can be read in any order and dropped right after.
-  const destinations = new Map<string, { target: Uint8Array; at: number; part: ConvertedTensorPart }[]>();
+  const destinations = new Map<string, { tensor: ConvertedTensor; at: number; part: ConvertedTensorPart }[]>();
   for (const tensor of manifest.tensors) {
-    const target = new Uint8Array(data.get(tensor.name)!.buffer);
     let at = 0;
     for (const part of tensor.parts) {
       if (!destinations.has(part.file)) destinations.set(part.file, []);
-      destinations.get(part.file)!.push({ target, at, part });
+      destinations.get(part.file)!.push({ tensor, at, part });
       at += part.byteLength;
     }
   }
@@ -324,8 +330,8 @@ export async function loadConvertedModel(manifestJson: string, readFile: ReadMod
     if (bytes.byteLength !== size) {
       throw new ModelFormatError(name, `is ${bytes.byteLength} bytes but ${file} says ${size}: ${bytes.byteLength < size ? 'truncated' : 'a different file'}; convert the model again`);
     }
-    for (const { target, at, part } of destinations.get(name) ?? []) {
-      target.set(bytes.subarray(part.offset, part.offset + part.byteLength), at);
+    for (const { tensor, at, part } of destinations.get(name) ?? []) {
+      tensorData(tensor).set(bytes.subarray(part.offset, part.offset + part.byteLength), at);
     }
     loaded += size;
     options.onProgress?.(loaded, totalBytes, name);

@@ -7,7 +7,7 @@ import type { Activation, Layer } from '../model/layers.ts';
 import { validateModel, type Model } from '../model/model.ts';
 import { darknetPreprocess } from '../model/preprocess.ts';
 import { layerOutputShape, type TensorShape } from '../model/shapes.ts';
-import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
+import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
 import { limits } from './limits.ts';
 
 interface Section {
@@ -90,6 +90,10 @@ export interface DarknetFiles {
 
 /** Builds a validated model from a darknet cfg and weights; the weights must be exactly as long as the cfg needs. */
 export function loadDarknet(files: DarknetFiles): Model {
+  return namingFile({ shapes: files.cfgName ?? 'cfg', weights: files.weightsName ?? 'weights' }, () => readDarknet(files));
+}
+
+function readDarknet(files: DarknetFiles): Model {
   const cfgName = files.cfgName ?? 'cfg';
   const weightsName = files.weightsName ?? 'weights';
   const sections = parseDarknetCfg(files.cfg, cfgName);

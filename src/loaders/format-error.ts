@@ -1,3 +1,6 @@
+import { ModelWeightsError } from '../model/model.ts';
+import { ModelShapeError } from '../model/shapes.ts';
+
 /** A model file that cannot be used, with the file named and what exactly is wrong with it. */
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
@@ -7,6 +10,20 @@ export class ModelFormatError extends Error {
     problem: string,
   ) {
     super(`${file}: ${problem}`);
+  }
+}
+
+/**
+ * Runs a loader so that the model checks' own errors (layers that do not chain, non-finite weights) also name the file
+ * they came from: `weights` for a weight problem, `shapes` for a shape problem.
+ */
+export function namingFile<T>(files: { shapes: string; weights: string }, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ModelShapeError) throw new ModelFormatError(files.shapes, error.message);
+    if (error instanceof ModelWeightsError) throw new ModelFormatError(files.weights, error.message);
+    throw error;
   }
 }
 

@@ -155,7 +155,8 @@ export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
     return buildModel(kerasLayerWeights(root, file), options, file);
   } catch (error) {
     // h5wasm reports a damaged file as plain strings or Errors from deep inside HDF5; name the file instead.
-    if (error instanceof ModelFormatError || error instanceof ModelWeightsError || error instanceof ModelShapeError) throw error;
+    if (error instanceof ModelFormatError) throw error;
+    if (error instanceof ModelWeightsError || error instanceof ModelShapeError) throw new ModelFormatError(file, error.message);
     throw new ModelFormatError(file, `cannot be read as HDF5 (${hdf5Reason(error)}): truncated or corrupt`);
   } finally {
     try {

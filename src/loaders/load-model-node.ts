@@ -39,7 +39,7 @@ async function readTfjsShards(modelJsonPath: string, modelJson: string): Promise
   const folder = dirname(modelJsonPath);
   const shards = new Map<string, Uint8Array>();
   for (const group of tfjsShardGroups(modelJson, file)) {
-    const paths = group.paths.map((shard) => pathInFolder(folder, shard, file, 'weight shard'));
+    const paths = await Promise.all(group.paths.map((shard) => pathInFolder(folder, shard, file, 'weight shard')));
     const sizes = await Promise.all(paths.map((path, i) => regularFileSize(path, `weight shard ${group.paths[i]}`)));
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== group.bytes) {

@@ -3,7 +3,7 @@
  * a folder or a pipe), never more bytes than the caller expects (checked before reading), and files a manifest names
  * only inside the manifest's folder.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ModelFormatError } from './format-error.ts';
 import { checkReferencedPath } from './model-paths.ts';
@@ -65,13 +65,28 @@ export async function readModelFile(path: string, what: string, limits: ReadLimi
   }
 }
 
-/** The path of a file that a manifest in `folder` names, checked to stay inside `folder`. */
-export function pathInFolder(folder: string, referenced: unknown, manifest: string, what: string): string {
+function isInside(path: string, folder: string): boolean {
+  const inside = relative(folder, path);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+}
+
+/**
+ * The path of a file that a manifest in `folder` names, checked to stay inside `folder`: by its name, and, when it
+ * exists, by where it really is (a link inside the folder to a file elsewhere, /dev/zero say, is refused). The folder
+ * itself may be a link.
+ */
+export async function pathInFolder(folder: string, referenced: unknown, manifest: string, what: string): Promise<string> {
   const checked = checkReferencedPath(referenced, manifest, what);
-  const path = resolve(folder, checked);
-  const inside = relative(resolve(folder), path);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-    throw new ModelFormatError(manifest, `${what} ${JSON.stringify(checked)} lies outside ${folder}`);
+  const path = join(folder, checked);
+  if (!isInside(resolve(path), resolve(folder))) throw new ModelFormatError(manifest, `${what} ${JSON.stringify(checked)} lies outside ${folder}`);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return path; // missing: reading it says so
   }
-  return join(folder, checked);
+  if (!isInside(real, await realpath(folder))) {
+    throw new ModelFormatError(manifest, `${what} ${JSON.stringify(checked)} is a link to ${real}, outside the model's folder; files a manifest names must lie in its own folder`);
+  }
+  return path;
 }

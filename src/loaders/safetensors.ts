@@ -10,7 +10,7 @@ import { validateModel, type Architecture, type Model } from '../model/model.ts'
 import type { Preprocess } from '../model/preprocess.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../model/vgg-from-shapes.ts';
 import { preprocessProblem } from '../model/preprocess-check.ts';
-import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
+import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
 import { integerIn, tensorElements } from './limits.ts';
 
 interface TensorEntry {
@@ -151,6 +151,11 @@ function inferArchitecture(st: Safetensors, names: Map<string, string>, convIndi
 }
 
 export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
+  const file = options.fileName ?? 'model.safetensors';
+  return namingFile({ shapes: file, weights: file }, () => readVggSafetensors(options));
+}
+
+function readVggSafetensors(options: SafetensorsModelOptions): Model {
   const file = options.fileName ?? 'model.safetensors';
   const st = openSafetensors(options.bytes, file);
   const names = canonicalNames(st.names);

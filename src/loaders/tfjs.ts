@@ -10,7 +10,7 @@ import { validateModel, type Model } from '../model/model.ts';
 import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
 import { isVector, layerOutputShape, type TensorShape } from '../model/shapes.ts';
 import { preprocessProblem } from '../model/preprocess-check.ts';
-import { foldBatchNorm, ModelFormatError } from './format-error.ts';
+import { foldBatchNorm, ModelFormatError, namingFile } from './format-error.ts';
 import { integerIn, limits, tensorElements } from './limits.ts';
 import { checkReferencedPath } from './model-paths.ts';
 
@@ -196,6 +196,11 @@ function kerasActivation(value: unknown, layer: string, file: string): Activatio
 
 /** Builds a validated model from a tfjs layers model; every tensor's shape is checked against its layer. */
 export function loadTfjs(files: TfjsFiles): Model {
+  const file = files.modelJsonName ?? 'model.json';
+  return namingFile({ shapes: file, weights: file }, () => readTfjs(files));
+}
+
+function readTfjs(files: TfjsFiles): Model {
   const file = files.modelJsonName ?? 'model.json';
   const json = parseJson(files.modelJson, file);
   if (json.format !== undefined && json.format !== 'layers-model') {
