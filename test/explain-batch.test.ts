@@ -30,7 +30,7 @@ describeWithSharedData('explain --out over a folder', 'tiny-vgg', (dir) => {
     expect(summary.failed.map((f) => f.file.split('/').pop()).sort()).toEqual(['broken.jpg', 'notes.txt']);
     expect(summary.failed.find((f) => f.file.endsWith('notes.txt'))!.error).toMatch(/not an image that can be decoded/);
     for (const name of good) {
-      const base = name.replace(/\.[^.]+$/, '');
+      const base = name; // outputs keep the photo's extension: dog.jpeg and dog.png are different photos
       for (const kind of ['fixations', 'heatmap', 'saliency', 'box', 'coarse']) expect(existsSync(join(out, `${base}.${kind}.png`)), `${base} ${kind}`).toBe(true);
       const json = JSON.parse(readFileSync(join(out, `${base}.json`), 'utf8'));
       expect(json.maps.settings).toEqual(defaultMapSettings);
@@ -44,14 +44,14 @@ describeWithSharedData('explain --out over a folder', 'tiny-vgg', (dir) => {
   });
 
   it('resumes: photos whose JSON exists are skipped, the rest are done', async () => {
-    const base = good[1].replace(/\.[^.]+$/, '');
-    const kept = statSync(join(out, `${good[0].replace(/\.[^.]+$/, '')}.json`)).mtimeMs;
+    const base = good[1];
+    const kept = statSync(join(out, `${good[0]}.json`)).mtimeMs;
     writeFileSync(join(out, `${base}.json.part`), 'interrupted');
     rmSync(join(out, `${base}.json`));
     const summary = await explainBatch([folder], options);
     expect(summary.done.map((f) => f.split('/').pop())).toEqual([good[1]]);
     expect(summary.skipped).toHaveLength(2);
-    expect(statSync(join(out, `${good[0].replace(/\.[^.]+$/, '')}.json`)).mtimeMs).toBe(kept);
+    expect(statSync(join(out, `${good[0]}.json`)).mtimeMs).toBe(kept);
   });
 });
 
@@ -62,7 +62,7 @@ it('shards split a list without overlap and names stay unique', async () => {
   expect(shards[0]).toEqual([0, 3, 6, 9]);
   expect(() => parseShard('0/3')).toThrow(/1 ≤ i ≤ n/);
   expect(() => parseShard('4/3')).toThrow(/1 ≤ i ≤ n/);
-  expect(outputNames(['a/dog.jpg', 'b/dog.png', 'c/cat.jpg', 'd/dog'])).toEqual(['dog', 'dog-2', 'cat', 'dog-3']);
+  expect(outputNames(['a/dog.jpg', 'b/dog.png', 'c/cat.jpg', 'd/dog'])).toEqual(['dog.jpg', 'dog.png', 'cat.jpg', 'dog']);
   const folder = mkdtempSync(join(tmpdir(), 'fixations-inputs-'));
   writeFileSync(join(folder, 'b.jpg'), '');
   writeFileSync(join(folder, 'a.jpg'), '');

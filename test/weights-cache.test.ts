@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultManifestPath, packageRoot, readWeightsManifest, userCacheDir, weightsCacheDir } from '../src/weights/cache.ts';
 import { looksLikeModelName } from '../src/weights/cached-model.ts';
+import { verifyFile } from '../src/weights/download.ts';
 import { parseWeightsManifest, preprocessFor } from '../src/weights/manifest.ts';
+import { sharedPath } from './helpers/shared-data.ts';
 import { caffePreprocess, darknetPreprocess, torchvisionPreprocess } from '../src/model/preprocess.ts';
 
 describe('weights cache location', () => {
@@ -37,8 +40,18 @@ describe('weights manifest', () => {
     expect(byName.get('vgg19-keras')!.files[0].md5).toBe('cbe5617147190e668d6c5d5026f83318');
     expect(byName.get('vgg16-keras')!.files[0].md5).toBe('64373286793e3c8b2b4e3219cbf3544b');
     expect(byName.get('tiny-darknet')).toMatchObject({ format: 'darknet', preprocess: 'darknet', labels: { kind: 'file', file: 'imagenet.shortnames.list', count: 1000 } });
-    // Nothing is claimed that was not checked: no sizes or SHA-256s are recorded yet.
-    expect(manifest.models.flatMap((m) => m.files).every((f) => f.size === null && f.sha256 === null)).toBe(true);
+    // Nothing is claimed that was not checked: the only size and SHA-256 are tiny.weights's, checked below against the
+    // published file kept in ../shared/data.
+    const claimed = manifest.models.flatMap((m) => m.files).filter((f) => f.size !== null || f.sha256 !== null);
+    expect(claimed.map((f) => f.name)).toEqual(['tiny.weights']);
+  });
+
+  it("records the size and SHA-256 of darknet's published tiny.weights, which the shared copy has", async () => {
+    const shared = sharedPath('tiny-darknet/tiny.weights');
+    if (!existsSync(shared)) return; // the shared data is absent: nothing to check against
+    const manifest = await readWeightsManifest(defaultManifestPath, {});
+    const file = manifest.models.find((m) => m.name === 'tiny-darknet')!.files.find((f) => f.name === 'tiny.weights')!;
+    await verifyFile(shared, file);
   });
 
   it("maps each source to its own preprocessing at the model's size", () => {

@@ -78,6 +78,19 @@ describe('the weights command', () => {
     expect(stdout).toMatch(/gone +not downloaded/);
   });
 
+  it('list says when a stored file did not load and was set aside', async () => {
+    writeFileSync(join(cacheDir, 'tiny-dark', 'tiny.weights.bad'), new Uint8Array(10));
+    const { code, stdout } = await fixations('weights', 'list');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/tiny-dark +converted, 812 B; tiny\.weights\.bad did not load and was set aside \(delete once the model works\)/);
+  });
+
+  it('convert refuses a --name that is not a plain file name, in one line, writing nothing', async () => {
+    const { code, stderr } = await fixations('weights', 'convert', join(cacheDir, 'tiny-dark', 'tiny.cfg'), '--name', '../../x');
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: --name ../../x is not a plain file name: the converted files are named after it; give a name such as my-model\n');
+  });
+
   it('convert writes the converted format that --model then loads, with the same outputs', async () => {
     const model = randomModel(vggArchitecture(16, { widths: [4, 4, 8, 8, 8], inputSize: 32, hidden: 8, classes: 6 }), 62);
     const h5 = join(scratch, 'my_vgg16.h5');

@@ -1,7 +1,8 @@
 import { jsonText } from '../explain/json-text.ts';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write-node.ts';
 import { classify } from '../explain/classify.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
+import { checkOutputFile } from './output-paths.ts';
 import { closeSession, openSession, type ModelOptions } from './session.ts';
 
 export interface ClassifyOptions extends ModelOptions {
@@ -10,6 +11,7 @@ export interface ClassifyOptions extends ModelOptions {
 }
 
 export async function classifyCommand(images: string[], options: ClassifyOptions): Promise<void> {
+  if (options.json) await checkOutputFile(options.json, '--json');
   const session = await openSession(options);
   const { model, context } = session;
   console.log(
@@ -31,7 +33,7 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
     closeSession(session);
   }
   if (options.json) {
-    await writeFile(options.json, jsonText({ model: model.name, adapter: context.adapter.name, results }));
+    await writeFileAtomic(options.json, jsonText({ model: model.name, adapter: context.adapter.name, results }));
     console.log(`\nwrote ${options.json}`);
   }
 }

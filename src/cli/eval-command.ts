@@ -1,6 +1,6 @@
 import type { Explainer } from '../explain/explain.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write-node.ts';
 import { dirname, extname, join } from 'node:path';
 import type { Rule } from '../ops/common/rules.ts';
 import { wnidsFromText } from '../datasets/imagenet-val.ts';
@@ -11,6 +11,7 @@ import { jsonText } from '../explain/json-text.ts';
 import type { Model } from '../graph/model.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
+import { checkOutputFile, UsageError } from './output-paths.ts';
 import { progressReporter } from './progress.ts';
 import { openExplainer, type ModelOptions } from './session.ts';
 
@@ -23,6 +24,7 @@ export interface EvalOptions extends ModelOptions {
 }
 
 async function withExplainer<T>(options: EvalOptions, run: (explainer: Explainer, mapper: AttentionMapper, model: Model, adapter: string) => Promise<T>): Promise<T> {
+  if (options.json) await checkOutputFile(options.json, '--json');
   const { model, context, explainer } = await openExplainer(options);
   const mapper = await AttentionMapper.create(context);
   try {
@@ -67,7 +69,7 @@ export async function evalSaliencyCommand(options: EvalOptions & { images: strin
       'photos stored on their side': `${rotated} turned upright (${options.transposedPhotos})`,
     };
     printReport('Saliency (How you see me, Table I protocol)', parameters, options.settings, saliencyTable(result), result.failed);
-    if (options.json) await writeFile(options.json, jsonText({ parameters, settings: options.settings, ...result }));
+    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, settings: options.settings, ...result }));
   });
 }
 
@@ -75,9 +77,9 @@ export async function evalSaliencyCommand(options: EvalOptions & { images: strin
 function modelWnids(model: Model, modelPath: string, labels: string, explicit?: string): string[] {
   const candidates = [explicit, extname(modelPath) === '.cfg' ? join(dirname(modelPath), 'wnids.txt') : undefined, join(dirname(labels), 'synsets.txt')];
   const file = candidates.find((c): c is string => c !== undefined && existsSync(c));
-  if (!file) throw new Error('cannot map the model\'s classes to wnids: pass --wnids <file> (one wnid per line, in the model\'s output order)');
+  if (!file) throw new UsageError('cannot map the model\'s classes to wnids: pass --wnids <file> (one wnid per line, in the model\'s output order)');
   const wnids = wnidsFromText(readFileSync(file, 'utf8')).map((line) => line.split(/\s+/)[0]);
-  if (wnids.length !== model.labels.length) throw new Error(`${file} lists ${wnids.length} wnids for ${model.labels.length} classes`);
+  if (wnids.length !== model.labels.length) throw new UsageError(`${file} lists ${wnids.length} wnids for ${model.labels.length} classes`);
   return wnids;
 }
 
@@ -89,6 +91,6 @@ export async function evalLocalizationCommand(options: EvalOptions & { images: s
     progress.stop();
     const parameters = { model: model.name, adapter, rule: options.rule, 'multi-crop': options.multiCrop, images: options.images, labels: options.labels, 'IoU needed': 0.5 };
     printReport('Weakly supervised localization (CNN Fixations protocol)', parameters, options.settings, localizationTable(result), result.failed);
-    if (options.json) await writeFile(options.json, jsonText({ parameters, settings: options.settings, ...result }));
+    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, settings: options.settings, ...result }));
   });
 }

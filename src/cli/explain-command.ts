@@ -1,9 +1,10 @@
 import { jsonText } from '../explain/json-text.ts';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write-node.ts';
 import type { Rule } from '../ops/common/rules.ts';
 import { Explainer, explanationJson, type Explanation } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
+import { checkOutputFile } from './output-paths.ts';
 import { openExplainer, type ModelOptions } from './session.ts';
 
 export interface ExplainCommandOptions extends ModelOptions {
@@ -45,6 +46,7 @@ function printExplanation(e: Explanation, times?: LayerTimes): void {
 }
 
 export async function explainCommand(image: string, options: ExplainCommandOptions): Promise<void> {
+  if (options.json) await checkOutputFile(options.json, '--json');
   const { model, context, explainer } = await openExplainer(options);
   try {
     const photo = await decodeImageFile(image);
@@ -72,7 +74,7 @@ export async function explainCommand(image: string, options: ExplainCommandOptio
         options.topK !== undefined
           ? { image: image_, model: model.name, predictions: explanations[0].predictions, explanations: explanations.map((e) => explanationJson(e, options.timings)) }
           : { image: image_, model: model.name, ...explanationJson(explanations[0], options.timings) };
-      await writeFile(options.json, jsonText(body));
+      await writeFileAtomic(options.json, jsonText(body));
       console.log(`\nwrote ${options.json}`);
     }
   } finally {

@@ -1,9 +1,9 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFilesTogether } from '../files/atomic-write-node.ts';
 import type { Rule } from '../ops/common/rules.ts';
 import { explanationJson, type Explainer } from '../explain/explain.ts';
 import type { DecodedImage } from '../image/decode-node.ts';
-import { writePng } from '../image/encode-node.ts';
+import { encodePng } from '../image/encode-node.ts';
 import { jsonText } from '../explain/json-text.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { mapsForExplanation, mapsSummary, toOriginalPixels } from '../explain/explanation-maps.ts';
@@ -17,6 +17,29 @@ export interface OutputOptions {
   settings: MapSettings;
   colormap: Uint8Array;
   timings: boolean;
+  /** What made these outputs, recorded in the JSON so a resumed run only keeps outputs made the same way. */
+  run: RunRecord;
+}
+
+/** Everything that decides a photo's outputs, as written in its JSON under `run`. */
+export interface RunRecord {
+  /** The model as given: `--model` (resolved when a path) and the options that change what it loads. */
+  model: { source: string; weights: string | null; arch: string | null; classNames: string | null };
+  rule: Rule;
+  /** A class index, or `top-1`. */
+  target: number | 'top-1';
+  settings: MapSettings;
+  colormap: string;
+}
+
+/** How two run records differ, in words (`rule hysm, here official`), or an empty list. */
+export function runDifferences(stored: unknown, current: RunRecord): string[] {
+  if (typeof stored !== 'object' || stored === null) return ['made before runs recorded their settings'];
+  const old = stored as Record<string, unknown>;
+  const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  return (['model', 'rule', 'target', 'settings', 'colormap'] as const)
+    .filter((key) => JSON.stringify(old[key]) !== JSON.stringify(current[key]))
+    .map((key) => `${key} ${show(old[key])}, here ${show(current[key])}`);
 }
 
 /** The files written per photo; the JSON comes last, so its presence means the photo is done (resume). */
@@ -49,16 +72,17 @@ export async function writeExplanationOutputs(
   const path = (name: string) => join(outDir, name);
   const boxes = [];
   if (maps.box) boxes.push({ box: pixelBoxEdges(maps.box), color: [60, 255, 60] as const });
-  await Promise.all([
-    writePng(path(files.fixations), fixationsOverlay(photo, maps.kept, maps.removed)),
-    writePng(path(files.heatmap), heatmapOverlay(photo, maps.attention, options.colormap)),
-    writePng(path(files.saliency), maskImage(maps.saliency, photo.width, photo.height)),
-    writePng(path(files.box), boxesOverlay(photo, boxes)),
-    writePng(path(files.coarse), boxesOverlay(photo, coarse ? [{ box: coarse.photoBox, color: [255, 200, 0] }] : [])),
+  const pictures = await Promise.all([
+    encodePng(fixationsOverlay(photo, maps.kept, maps.removed)),
+    encodePng(heatmapOverlay(photo, maps.attention, options.colormap)),
+    encodePng(maskImage(maps.saliency, photo.width, photo.height)),
+    encodePng(boxesOverlay(photo, boxes)),
+    encodePng(boxesOverlay(photo, coarse ? [{ box: coarse.photoBox, color: [255, 200, 0] }] : [])),
   ]);
   const json = {
     image: { file, width: photo.originalWidth, height: photo.originalHeight },
     model: explainer.model.name,
+    run: options.run,
     ...explanationJson(explanation, options.timings),
     maps: {
       ...mapsSummary(maps, photo),
@@ -66,8 +90,11 @@ export async function writeExplanationOutputs(
       files,
     },
   };
-  // Written under a temporary name and renamed, so a JSON present is a JSON complete.
-  await writeFile(path(`${files.json}.part`), jsonText(json));
-  await rename(path(`${files.json}.part`), path(files.json));
+  // Every file through a temporary name, the old JSON removed before the new pictures replace the old ones and the new
+  // JSON renamed last: a run killed at any point leaves whole files, and a JSON only beside the pictures it describes.
+  await replaceFilesTogether([
+    ...[files.fixations, files.heatmap, files.saliency, files.box, files.coarse].map((name, i) => ({ path: path(name), data: pictures[i] })),
+    { path: path(files.json), data: jsonText(json) },
+  ]);
   return json;
 }

@@ -34,7 +34,8 @@ function modelOptions(command: Command): Command {
 
 const program = new Command('fixations')
   .description('CNN fixations on WebGPU: what a VGG-family classifier looks at')
-  .showHelpAfterError();
+  // Usage errors are one line like every other user error; the help is one --help away.
+  .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (--help lists the options)\n`) });
 
 modelOptions(program.command('classify').description('print the top classes of each image'))
   .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')

@@ -54,6 +54,12 @@ async function getCommand(names: string[], options: CacheOptions & { convert: bo
 }
 
 function describeState(state: CachedModelState): string {
+  const aside = state.files.filter((f) => f.setAside).map((f) => `${f.name}.bad`);
+  const note = aside.length > 0 ? `; ${aside.join(', ')} did not load and ${aside.length === 1 ? 'was' : 'were'} set aside (delete once the model works)` : '';
+  return describeFiles(state) + note;
+}
+
+function describeFiles(state: CachedModelState): string {
   if (state.converted) return `converted, ${formatBytes(state.converted.bytes)}${state.entry ? '' : ' (not in the manifest)'}`;
   if (state.files.length > 0 && state.files.every((f) => f.state === 'complete')) return 'downloaded, not converted (weights get converts it)';
   const partial = state.files.filter((f) => f.state === 'partial');

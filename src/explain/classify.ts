@@ -1,3 +1,4 @@
+import { checkFiniteScores } from './finite-outputs.ts';
 import { GpuModel } from '../forward/gpu-model.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
 import type { Model } from '../graph/model.ts';
@@ -19,6 +20,7 @@ export function endsInSoftmax(model: Model): boolean {
 /** One forward pass on the GPU; the activations stay on the GPU model for backtracking. */
 export async function classify(gpuModel: GpuModel, photo: RgbaImage, top = 5, geometry?: ResampleGeometry): Promise<Classification> {
   const result = await gpuModel.run(photo, geometry);
+  await checkFiniteScores(gpuModel, result.scores);
   const probs = probabilities(result.scores, endsInSoftmax(gpuModel.model));
   return {
     predictions: topPredictions(probs, gpuModel.model.labels, top),

@@ -18,13 +18,19 @@ export interface DecodeOptions {
   rotate?: 0 | 90 | 180 | 270;
 }
 
+/** A decoder's complaint as one short line: libvips repeats its warnings, one per line. */
+function decoderReason(error: unknown): string {
+  const first = ((error as Error)?.message ?? String(error)).split('\n')[0].trim();
+  return first.length > 200 ? `${first.slice(0, 200)}…` : first;
+}
+
 export async function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): Promise<DecodedImage> {
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: maxImagePixels }).metadata();
   } catch (error) {
     throw new ImageInputError(
-      `${name} is not an image that can be decoded (${(error as Error).message}). Use a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`,
+      `${name} is not an image that can be decoded (${decoderReason(error)}). Use a JPEG, PNG, WebP, GIF, AVIF or TIFF file.`,
     );
   }
   const oriented = ((metadata.orientation ?? 1) >= 5) !== (options.rotate === 90 || options.rotate === 270);
@@ -53,7 +59,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
       originalHeight,
     };
   } catch (error) {
-    throw new ImageInputError(`${name} could not be decoded (${(error as Error).message}); the file may be truncated or corrupt.`);
+    throw new ImageInputError(`${name} could not be decoded (${decoderReason(error)}); the file may be truncated or corrupt.`);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Model } from '../graph/model.ts';
 import { convertedManifestSuffix } from './converted-format.ts';
 import { loadConvertedModel, parseConvertedManifest } from './converted.ts';
 import { ModelFormatError } from './format-error.ts';
+import { referencedUrl } from './model-paths.ts';
 import { fetchBytes } from './read-bytes.ts';
 
 /** Bytes so far and in all, over the whole model (the manifest's own few kB not counted). */
@@ -26,8 +27,9 @@ export async function fetchConvertedModel(manifestUrl: string, onProgress?: Byte
   let before = 0;
   return loadConvertedModel(
     text,
-    async (name) => {
-      const bytes = await fetchBytes(new URL(name, base).href, (loaded) => onProgress?.(before + loaded, totalBytes));
+    async (name, expectedBytes) => {
+      const url = referencedUrl(base, name, fileName, 'binary file');
+      const bytes = await fetchBytes(url, (loaded) => onProgress?.(before + loaded, totalBytes), { maxBytes: expectedBytes });
       before += bytes.byteLength;
       return bytes;
     },
@@ -49,9 +51,12 @@ export async function loadDroppedConvertedModel(files: ArrayLike<File>, onProgre
   let loaded = 0;
   return loadConvertedModel(
     text,
-    async (name) => {
+    async (name, expectedBytes) => {
       const file = byName.get(name);
       if (!file) throw new ModelFormatError(name, `was not among the dropped files; drop ${manifest.name} together with all its .bin files`);
+      if (file.size !== expectedBytes) {
+        throw new ModelFormatError(name, `is ${file.size} bytes but ${manifest.name} says ${expectedBytes}: ${file.size < expectedBytes ? 'truncated' : 'a different file'}; convert the model again`);
+      }
       const bytes = new Uint8Array(await file.arrayBuffer());
       loaded += bytes.byteLength;
       onProgress?.(loaded, totalBytes);

@@ -18,9 +18,15 @@ import {
   type ConvertedTensor,
   type ConvertedTensorPart,
 } from './converted-format.ts';
+import { preprocessProblem } from '../model/preprocess-check.ts';
 import { ModelFormatError } from './format-error.ts';
+import { limits } from './limits.ts';
 
-export type ReadModelFile = (name: string) => Promise<Uint8Array>;
+/**
+ * The bytes of one binary file the manifest lists, by its plain name; `expectedBytes` is the size the manifest gives,
+ * so a reader can refuse a larger file before reading it.
+ */
+export type ReadModelFile = (name: string, expectedBytes: number) => Promise<Uint8Array>;
 
 export interface ConvertedLoadOptions {
   /** Name of the manifest, for messages. */
@@ -54,8 +60,10 @@ class ManifestReader {
     return value;
   }
 
-  integer(value: unknown, path: string, min: number): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) this.fail(path, `must be an integer ≥ ${min} (is ${JSON.stringify(value)})`);
+  integer(value: unknown, path: string, min: number, max: number = limits.side): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(path, `must be an integer from ${min} to ${max} (is ${JSON.stringify(value) ?? String(value)})`);
+    }
     return value;
   }
 
@@ -86,11 +94,7 @@ function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
   const kind = r.oneOf(o.kind, `${path}.kind`, opKinds);
   const name = r.string(o.name, `${path}.name`);
   const fields: SpecFields = {
-    integer: (key, min, max = Number.MAX_SAFE_INTEGER) => {
-      const n = r.integer(o[key], `${path}.${key}`, min);
-      if (n > max) r.fail(`${path}.${key}`, `must be at most ${max} (is ${n})`);
-      return n;
-    },
+    integer: (key, min, max = limits.features) => r.integer(o[key], `${path}.${key}`, min, max),
     finite: (key) => r.finite(o[key], `${path}.${key}`),
     boolean: (key) => {
       if (typeof o[key] !== 'boolean') r.fail(`${path}.${key}`, `must be true or false (is ${JSON.stringify(o[key])})`);
@@ -136,7 +140,8 @@ function preprocessOf(r: ManifestReader, value: unknown, input: TensorShape): Pr
   if (preprocess.width !== input.width || preprocess.height !== input.height) {
     r.fail('preprocess', `makes ${preprocess.width}×${preprocess.height} images but the input is ${input.width}×${input.height}`);
   }
-  if (!(preprocess.cropFraction > 0 && preprocess.cropFraction <= 1)) r.fail('preprocess.cropFraction', 'must be in (0, 1]');
+  const problem = preprocessProblem(preprocess);
+  if (problem) throw new ModelFormatError(r.file, problem);
   return preprocess;
 }
 
@@ -175,7 +180,7 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
   const name = r.string(root.name, 'name');
   const inputJson = r.object(root.input, 'input');
   const input: TensorShape = {
-    channels: r.integer(inputJson.channels, 'input.channels', 1),
+    channels: r.integer(inputJson.channels, 'input.channels', 1, limits.channels),
     height: r.integer(inputJson.height, 'input.height', 1),
     width: r.integer(inputJson.width, 'input.width', 1),
   };
@@ -203,7 +208,7 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
 
   const files = r.array(root.files, 'files').map((f, i) => {
     const o = r.object(f, `files[${i}]`);
-    return { name: plainFileName(r, o.name, `files[${i}].name`), size: r.integer(o.size, `files[${i}].size`, 0) };
+    return { name: plainFileName(r, o.name, `files[${i}].name`), size: r.integer(o.size, `files[${i}].size`, 0, Number.MAX_SAFE_INTEGER) };
   });
   const fileSizes = new Map(files.map((f) => [f.name, f.size]));
   if (fileSizes.size !== files.length) r.fail('files', 'lists a file twice');
@@ -219,21 +224,21 @@ export function parseConvertedManifest(text: string, file = 'model.fixations.jso
     const o = r.object(t, `tensors[${i}]`);
     const tensorName = r.string(o.name, `tensors[${i}].name`);
     const where = `tensor ${tensorName}`;
-    const shape = r.array(o.shape, `${where} shape`).map((d, k) => r.integer(d, `${where} shape[${k}]`, 1));
+    const shape = r.array(o.shape, `${where} shape`).map((d, k) => r.integer(d, `${where} shape[${k}]`, 1, limits.features));
     const want = expected.get(tensorName);
     if (!want) r.fail(where, 'belongs to no layer with weights');
     if (shape.length !== want.length || shape.some((d, k) => d !== want[k])) {
       r.fail(where, `has shape ${JSON.stringify(shape)}, the layer needs ${JSON.stringify(want)}`);
     }
     r.oneOf(o.dtype, `${where} dtype`, ['float32'] as const);
-    const byteLength = r.integer(o.byteLength, `${where} byteLength`, 0);
+    const byteLength = r.integer(o.byteLength, `${where} byteLength`, 0, limits.tensorBytes);
     if (byteLength !== shape.reduce((a, b) => a * b, 1) * 4) r.fail(where, `has byteLength ${byteLength}, but ${JSON.stringify(shape)} float32 is ${shape.reduce((a, b) => a * b, 1) * 4} bytes`);
     const parts = r.array(o.parts, `${where} parts`).map((p, k): ConvertedTensorPart => {
       const po = r.object(p, `${where} parts[${k}]`);
       const part = {
         file: r.string(po.file, `${where} parts[${k}].file`),
-        offset: r.integer(po.offset, `${where} parts[${k}].offset`, 0),
-        byteLength: r.integer(po.byteLength, `${where} parts[${k}].byteLength`, 1),
+        offset: r.integer(po.offset, `${where} parts[${k}].offset`, 0, Number.MAX_SAFE_INTEGER),
+        byteLength: r.integer(po.byteLength, `${where} parts[${k}].byteLength`, 1, limits.tensorBytes),
       };
       const size = fileSizes.get(part.file);
       if (size === undefined) r.fail(where, `is in file ${part.file}, which the manifest's files do not list`);
@@ -286,19 +291,34 @@ export function isConvertedManifest(text: string): boolean {
   }
 }
 
+/** Memory for one tensor, or an error naming the manifest and the tensor when this machine cannot give it. */
+function allocateTensor(tensor: ConvertedTensor, file: string): Float32Array {
+  try {
+    return new Float32Array(tensor.byteLength / 4);
+  } catch (error) {
+    throw new ModelFormatError(file, `tensor ${tensor.name} needs ${tensor.byteLength} bytes, which this machine cannot allocate (${(error as Error).message})`);
+  }
+}
+
 /** Loads a converted model: the manifest's text and the bytes of each binary file, read one file at a time. */
 export async function loadConvertedModel(manifestJson: string, readFile: ReadModelFile, options: ConvertedLoadOptions = {}): Promise<Model> {
   const file = options.fileName ?? 'model.fixations.json';
   const { manifest, totalBytes } = parseConvertedManifest(manifestJson, file);
-  const data = new Map(manifest.tensors.map((t) => [t.name, new Float32Array(t.byteLength / 4)]));
+  // A tensor's memory is taken when the first file holding part of it has been read and found to be exactly the size
+  // listed, so what is allocated never exceeds what is really there, whatever the manifest claims.
+  const data = new Map<string, Float32Array>();
+  const tensorData = (tensor: ConvertedTensor): Uint8Array => {
+    let values = data.get(tensor.name);
+    if (!values) data.set(tensor.name, (values = allocateTensor(tensor, file)));
+    return new Uint8Array(values.buffer);
+  };
   // Where each part goes inside its tensor, so files can be read in any order and dropped right after.
-  const destinations = new Map<string, { target: Uint8Array; at: number; part: ConvertedTensorPart }[]>();
+  const destinations = new Map<string, { tensor: ConvertedTensor; at: number; part: ConvertedTensorPart }[]>();
   for (const tensor of manifest.tensors) {
-    const target = new Uint8Array(data.get(tensor.name)!.buffer);
     let at = 0;
     for (const part of tensor.parts) {
       if (!destinations.has(part.file)) destinations.set(part.file, []);
-      destinations.get(part.file)!.push({ target, at, part });
+      destinations.get(part.file)!.push({ tensor, at, part });
       at += part.byteLength;
     }
   }
@@ -306,7 +326,7 @@ export async function loadConvertedModel(manifestJson: string, readFile: ReadMod
   for (const { name, size } of manifest.files) {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(name);
+      bytes = await readFile(name, size);
     } catch (error) {
       if (error instanceof ModelFormatError) throw error;
       throw new ModelFormatError(name, `cannot be read (${(error as Error).message}); ${file} needs it beside it`);
@@ -314,8 +334,8 @@ export async function loadConvertedModel(manifestJson: string, readFile: ReadMod
     if (bytes.byteLength !== size) {
       throw new ModelFormatError(name, `is ${bytes.byteLength} bytes but ${file} says ${size}: ${bytes.byteLength < size ? 'truncated' : 'a different file'}; convert the model again`);
     }
-    for (const { target, at, part } of destinations.get(name) ?? []) {
-      target.set(bytes.subarray(part.offset, part.offset + part.byteLength), at);
+    for (const { tensor, at, part } of destinations.get(name) ?? []) {
+      tensorData(tensor).set(bytes.subarray(part.offset, part.offset + part.byteLength), at);
     }
     loaded += size;
     options.onProgress?.(loaded, totalBytes, name);

@@ -7,7 +7,8 @@ import type { Activation, Layer } from '../ops/layers.ts';
 import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
 import { darknetPreprocess } from '../model/preprocess.ts';
 import type { TensorShape } from '../model/shapes.ts';
-import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
+import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
+import { limits } from './limits.ts';
 
 interface Section {
   type: string;
@@ -36,15 +37,34 @@ export function parseDarknetCfg(text: string, file = 'cfg'): Section[] {
   return sections;
 }
 
+/**
+ * The ranges of the options read: sizes, strides and counts are positive, flags 0 or 1. Written as plain decimal digits
+ * only (darknet's atoi would read "0x10" as 0 and "16abc" as 16; neither is what the author meant).
+ */
+const optionRanges: Record<string, [number, number]> = {
+  width: [1, limits.side],
+  height: [1, limits.side],
+  channels: [1, limits.channels],
+  filters: [1, limits.channels],
+  size: [1, limits.side],
+  stride: [1, limits.side],
+  pad: [0, 1],
+  padding: [0, limits.side],
+  groups: [1, limits.channels],
+  batch_normalize: [0, 1],
+  output: [1, limits.features],
+};
+
 function intOption(section: Section, key: string, fallback: number | undefined, file: string): number {
   const value = section.options.get(key);
   if (value === undefined) {
     if (fallback === undefined) throw new ModelFormatError(file, `[${section.type}] at line ${section.line} needs ${key}=`);
     return fallback;
   }
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) {
-    throw new ModelFormatError(file, `[${section.type}] at line ${section.line}: ${key}=${value} is not a non-negative integer`);
+  const [min, max] = optionRanges[key] ?? [0, limits.features];
+  const number = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) {
+    throw new ModelFormatError(file, `[${section.type}] at line ${section.line}: ${key}=${value} is not ${min === 0 && max === 1 ? '0 or 1' : `an integer from ${min} to ${max}`}`);
   }
   return number;
 }
@@ -70,6 +90,10 @@ export interface DarknetFiles {
 
 /** Builds a validated model from a darknet cfg and weights; the weights must be exactly as long as the cfg needs. */
 export function loadDarknet(files: DarknetFiles): Model {
+  return namingFile({ shapes: files.cfgName ?? 'cfg', weights: files.weightsName ?? 'weights' }, () => readDarknet(files));
+}
+
+function readDarknet(files: DarknetFiles): Model {
   const cfgName = files.cfgName ?? 'cfg';
   const weightsName = files.weightsName ?? 'weights';
   const sections = parseDarknetCfg(files.cfg, cfgName);

@@ -1,8 +1,29 @@
+import { ModelWeightsError } from '../graph/model.ts';
+import { ModelShapeError } from '../model/shapes.ts';
+
 /** A model file that cannot be used, with the file named and what exactly is wrong with it. */
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
-  constructor(file: string, problem: string) {
+  constructor(
+    /** The file at fault, as named in the message (a file name or a path). */
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
+  }
+}
+
+/**
+ * Runs a loader so that the model checks' own errors (layers that do not chain, non-finite weights) also name the file
+ * they came from: `weights` for a weight problem, `shapes` for a shape problem.
+ */
+export function namingFile<T>(files: { shapes: string; weights: string }, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ModelShapeError) throw new ModelFormatError(files.shapes, error.message);
+    if (error instanceof ModelWeightsError) throw new ModelFormatError(files.weights, error.message);
+    throw error;
   }
 }
 

@@ -18,6 +18,7 @@ import { graphOf, ModelWeightsError, validateModel, type Architecture, type Grap
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
 import { ModelShapeError } from '../model/shapes.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
+import { preprocessProblem } from '../model/preprocess-check.ts';
 import { ModelFormatError } from './format-error.ts';
 
 export interface KerasH5Options {
@@ -116,15 +117,31 @@ function expectShape(tensor: KerasTensor, shape: number[], file: string): void {
 
 let openFiles = 0;
 
+/**
+ * One line from what HDF5 reports: its error stack ("HDF5-DIAG: Error detected … #000: … in H5Fopen(): unable to open
+ * file …") names the outermost call first; the innermost entry says what was actually wrong.
+ */
+function hdf5Reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const entries = [...text.matchAll(/#\d+: .* in (\w+)\(\): (.*)$/gm)];
+  const last = entries.at(-1);
+  if (last) return `${last[2].trim()} in ${last[1]}`;
+  return text.split('\n')[0].trim();
+}
+
 /** Builds a validated VGG model from a Keras .h5 weights file. */
 export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
   const file = options.fileName ?? 'weights.h5';
   if (!hasHdf5Signature(options.bytes)) throw new ModelFormatError(file, 'is not an HDF5 file (no HDF5 signature): not a Keras .h5 weights file, or corrupt');
-  const { FS } = await h5wasm.ready;
+  const module = await h5wasm.ready;
+  const { FS } = module;
   // h5wasm opens files by path in its own in-memory file system; a fresh name per call keeps concurrent loads apart.
   const path = `/keras-h5-${++openFiles}.h5`;
   FS!.writeFile(path, options.bytes);
   let h5: InstanceType<typeof h5wasm.File> | undefined;
+  // HDF5 prints its whole error stack to stderr by default; thrown instead, it becomes one line of our message. Set
+  // and reset around this synchronous section only, so no other h5wasm user sees the change.
+  module.activate_throwing_error_handler();
   try {
     h5 = new h5wasm.File(path, 'r');
     let root: Group = h5;
@@ -137,10 +154,16 @@ export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
     return buildModel(kerasLayerWeights(root, file), options, file);
   } catch (error) {
     // h5wasm reports a damaged file as plain strings or Errors from deep inside HDF5; name the file instead.
-    if (error instanceof ModelFormatError || error instanceof ModelWeightsError || error instanceof ModelShapeError) throw error;
-    throw new ModelFormatError(file, `cannot be read as HDF5 (${error instanceof Error ? error.message : String(error)}): truncated or corrupt`);
+    if (error instanceof ModelFormatError) throw error;
+    if (error instanceof ModelWeightsError || error instanceof ModelShapeError) throw new ModelFormatError(file, error.message);
+    throw new ModelFormatError(file, `cannot be read as HDF5 (${hdf5Reason(error)}): truncated or corrupt`);
   } finally {
-    h5?.close();
+    try {
+      h5?.close();
+    } catch {
+      // a file that failed to open half-way may not close cleanly; its memory goes with the unlink
+    }
+    module.deactivate_throwing_error_handler();
     FS!.unlink(path);
   }
 }
@@ -218,6 +241,8 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
     output: architecture.output,
     labels: options.labels ?? (classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`)),
   };
+  const badPreprocess = preprocessProblem(model.preprocess);
+  if (badPreprocess) throw new ModelFormatError(file, badPreprocess);
   validateModel(model);
   return model;
 }

@@ -7,7 +7,12 @@ export class TransferError extends Error {
   override name = 'TransferError';
 }
 
-export async function fetchBytes(url: string, onProgress?: ByteProgress): Promise<Uint8Array> {
+export interface FetchLimits {
+  /** Refuse a response longer than this (announced or as it arrives): a manifest says how big its files are. */
+  maxBytes?: number;
+}
+
+export async function fetchBytes(url: string, onProgress?: ByteProgress, limits: FetchLimits = {}): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url);
@@ -20,12 +25,18 @@ export async function fetchBytes(url: string, onProgress?: ByteProgress): Promis
   const length = Number(response.headers.get('content-length'));
   // Content-Length counts encoded bytes; with compression the body may be longer, so only trust it without.
   const total = Number.isFinite(length) && length > 0 && !response.headers.get('content-encoding') ? length : null;
+  const { maxBytes } = limits;
+  if (maxBytes !== undefined && total !== null && total > maxBytes) {
+    await response.body?.cancel();
+    throw new TransferError(`${url} is ${total} bytes, more than the ${maxBytes} expected: not the right file`);
+  }
   if (!response.body) {
     const bytes = new Uint8Array(await response.arrayBuffer());
+    if (maxBytes !== undefined && bytes.byteLength > maxBytes) throw new TransferError(`${url} is ${bytes.byteLength} bytes, more than the ${maxBytes} expected: not the right file`);
     onProgress?.(bytes.byteLength, bytes.byteLength);
     return bytes;
   }
-  return readStream(response.body, total, onProgress, url);
+  return readStream(response.body, total, onProgress, url, maxBytes);
 }
 
 export function readFileBytes(file: File, onProgress?: ByteProgress): Promise<Uint8Array> {
@@ -33,7 +44,13 @@ export function readFileBytes(file: File, onProgress?: ByteProgress): Promise<Ui
 }
 
 /** Reads a stream into one buffer; allocated once up front when the size is known, so big files are not held twice. */
-async function readStream(stream: ReadableStream<Uint8Array>, total: number | null, onProgress: ByteProgress | undefined, what: string): Promise<Uint8Array> {
+async function readStream(
+  stream: ReadableStream<Uint8Array>,
+  total: number | null,
+  onProgress: ByteProgress | undefined,
+  what: string,
+  maxBytes = Infinity,
+): Promise<Uint8Array> {
   const reader = stream.getReader();
   let buffer = new Uint8Array(total ?? 1 << 20);
   let loaded = 0;
@@ -46,6 +63,10 @@ async function readStream(stream: ReadableStream<Uint8Array>, total: number | nu
       throw new TransferError(`reading ${what} stopped after ${loaded} bytes (${(error as Error).message})`);
     }
     if (chunk.done) break;
+    if (loaded + chunk.value.byteLength > maxBytes) {
+      await reader.cancel();
+      throw new TransferError(`${what} is longer than the ${maxBytes} bytes expected: not the right file`);
+    }
     if (loaded + chunk.value.byteLength > buffer.byteLength) {
       const grown = new Uint8Array(Math.max(buffer.byteLength * 2, loaded + chunk.value.byteLength));
       grown.set(buffer.subarray(0, loaded));

@@ -9,7 +9,9 @@ import type { Conv2dSpec, DenseSpec } from '../ops/layers.ts';
 import { validateModel, type Architecture, type GraphNode, type Model, type NodeWiring } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
-import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
+import { preprocessProblem } from '../model/preprocess-check.ts';
+import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
+import { integerIn, tensorElements } from './limits.ts';
 
 interface TensorEntry {
   dtype: string;
@@ -51,18 +53,25 @@ export function openSafetensors(bytes: Uint8Array, file = 'model.safetensors'): 
   } catch (error) {
     throw new ModelFormatError(file, `has an unreadable header (${(error as Error).message}): not safetensors, or corrupt`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new ModelFormatError(file, 'has a header that is not a JSON object: not safetensors, or corrupt');
+  }
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
   const entries = new Map<string, TensorEntry>();
   let coveredTo = 0;
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = dtypeBytes[dtype];
-    if (!size) throw new ModelFormatError(file, `tensor ${name} has dtype ${dtype}; F32, F16, BF16 and F64 are supported`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ModelFormatError(file, `tensor ${name} has header entry ${JSON.stringify(value)}, not {dtype, shape, data_offsets}`);
+    }
+    const { dtype, shape, data_offsets: offsets } = value as { dtype: unknown; shape: unknown; data_offsets: unknown };
+    const size = typeof dtype === 'string' && Object.hasOwn(dtypeBytes, dtype) ? dtypeBytes[dtype] : 0;
+    if (!size) throw new ModelFormatError(file, `tensor ${name} has dtype ${JSON.stringify(dtype) ?? 'missing'}; F32, F16, BF16 and F64 are supported`);
     if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) throw new ModelFormatError(file, `tensor ${name} has a malformed header entry`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [begin, end] = offsets;
+    const count = tensorElements(shape, size, file, `tensor ${name}`);
+    const begin = integerIn(offsets[0], 0, Number.MAX_SAFE_INTEGER, file, `tensor ${name} data_offsets[0]`);
+    const end = integerIn(offsets[1], 0, Number.MAX_SAFE_INTEGER, file, `tensor ${name} data_offsets[1]`);
     if (end - begin !== count * size) {
       throw new ModelFormatError(file, `tensor ${name} ${JSON.stringify(shape)} ${dtype} needs ${count * size} bytes but spans ${end - begin}`);
     }
@@ -70,7 +79,7 @@ export function openSafetensors(bytes: Uint8Array, file = 'model.safetensors'): 
       throw new ModelFormatError(file, `tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section: the file is truncated`);
     }
     coveredTo = Math.max(coveredTo, end);
-    entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
+    entries.set(name, { dtype: dtype as string, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
   if (coveredTo < dataLength) {
     throw new ModelFormatError(file, `has ${dataLength - coveredTo} bytes after its last tensor: not a well-formed safetensors file`);
@@ -142,6 +151,11 @@ function inferArchitecture(st: Safetensors, names: Map<string, string>, convIndi
 }
 
 export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
+  const file = options.fileName ?? 'model.safetensors';
+  return namingFile({ shapes: file, weights: file }, () => readVggSafetensors(options));
+}
+
+function readVggSafetensors(options: SafetensorsModelOptions): Model {
   const file = options.fileName ?? 'model.safetensors';
   const st = openSafetensors(options.bytes, file);
   const names = canonicalNames(st.names);
@@ -218,6 +232,8 @@ export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
     output: architecture.output,
     labels: options.labels ?? (classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`)),
   };
+  const badPreprocess = preprocessProblem(model.preprocess);
+  if (badPreprocess) throw new ModelFormatError(file, badPreprocess);
   validateModel(model);
   return model;
 }

@@ -9,18 +9,24 @@ import type { Activation, Layer } from '../ops/layers.ts';
 import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
 import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
 import { isVector, type TensorShape } from '../model/shapes.ts';
-import { foldBatchNorm, ModelFormatError } from './format-error.ts';
+import { preprocessProblem } from '../model/preprocess-check.ts';
+import { foldBatchNorm, ModelFormatError, namingFile } from './format-error.ts';
+import { integerIn, limits, tensorElements } from './limits.ts';
+import { checkReferencedPath } from './model-paths.ts';
 
 interface WeightEntry {
   name: string;
   shape: number[];
-  dtype: string;
-  quantization?: unknown;
+  /** Elements, checked: every dimension a non-negative integer, the whole within a tensor's limit. */
+  count: number;
+  bytes: number;
 }
 
 interface ManifestGroup {
   paths: string[];
   weights: WeightEntry[];
+  /** What the group's shards hold together, by the manifest. */
+  bytes: number;
 }
 
 interface KerasLayer {
@@ -39,33 +45,67 @@ export interface TfjsFiles {
   name?: string;
 }
 
+/** The shards of one weight group and the bytes they must hold together, so readers can cap what they read. */
+export interface TfjsShardGroup {
+  paths: string[];
+  bytes: number;
+}
+
+/**
+ * The shard groups the manifest asks for, checked (every path a plain relative path inside the model's folder, every
+ * weight's shape and dtype valid), so callers know exactly which files to read and how many bytes they may hold.
+ */
+export function tfjsShardGroups(modelJson: string, file = 'model.json'): TfjsShardGroup[] {
+  return manifestOf(parseJson(modelJson, file), file).map(({ paths, bytes }) => ({ paths, bytes }));
+}
+
 /** Shard paths the manifest asks for, so callers know which files to read. */
 export function tfjsShardPaths(modelJson: string, file = 'model.json'): string[] {
-  return manifestOf(parseJson(modelJson, file), file).flatMap((g) => g.paths);
+  return tfjsShardGroups(modelJson, file).flatMap((g) => g.paths);
 }
 
 function parseJson(text: string, file: string): Record<string, unknown> {
+  let value: unknown;
   try {
-    const value = JSON.parse(text);
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value;
+    value = JSON.parse(text);
   } catch (error) {
     throw new ModelFormatError(file, `is not valid JSON (${(error as Error).message})`);
   }
+  if (!isObject(value)) throw new ModelFormatError(file, 'is not a JSON object: not a TensorFlow.js model.json');
+  return value;
 }
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const dtypeBytes: Record<string, number> = { float32: 4 };
 
 function manifestOf(json: Record<string, unknown>, file: string): ManifestGroup[] {
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) throw new ModelFormatError(file, 'has no weightsManifest: not a TensorFlow.js layers model');
-  for (const group of manifest) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
+  const names = new Set<string>();
+  return manifest.map((group: unknown, g): ManifestGroup => {
+    if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new ModelFormatError(file, 'weightsManifest entries need "paths" and "weights" lists');
     }
-  }
-  return manifest as ManifestGroup[];
+    const paths = group.paths.map((path, i) => checkReferencedPath(path, file, `weightsManifest[${g}].paths[${i}]`));
+    const weights = group.weights.map((entry: unknown, i): WeightEntry => {
+      const where = `weightsManifest[${g}].weights[${i}]`;
+      if (!isObject(entry)) throw new ModelFormatError(file, `${where} is ${JSON.stringify(entry)}, not a weight entry`);
+      const { name, dtype } = entry;
+      if (typeof name !== 'string' || name.length === 0) throw new ModelFormatError(file, `${where}.name is ${JSON.stringify(name) ?? 'missing'}; it must be a non-empty string`);
+      if (names.has(name)) throw new ModelFormatError(file, `weight ${name} is listed twice`);
+      names.add(name);
+      if (entry.quantization) throw new ModelFormatError(file, `weight ${name} is quantized, which is not supported`);
+      const size = typeof dtype === 'string' && Object.hasOwn(dtypeBytes, dtype) ? dtypeBytes[dtype] : 0;
+      if (!size) throw new ModelFormatError(file, `weight ${name} has dtype ${JSON.stringify(dtype) ?? 'missing'}; only float32 is supported`);
+      const count = tensorElements(entry.shape, size, file, `weight ${name}`);
+      return { name, shape: entry.shape as number[], count, bytes: count * size };
+    });
+    return { paths, weights, bytes: weights.reduce((sum, w) => sum + w.bytes, 0) };
+  });
 }
-
-const dtypeBytes: Record<string, number> = { float32: 4 };
 
 /** Every weight tensor by name (with any ":0" suffix dropped), checked against the shard sizes. */
 function readWeights(manifest: ManifestGroup[], shards: Map<string, Uint8Array>, file: string): Map<string, { shape: number[]; values: Float32Array }> {
@@ -77,6 +117,9 @@ function readWeights(manifest: ManifestGroup[], shards: Map<string, Uint8Array>,
       return shard;
     });
     const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
+    if (total > group.bytes) {
+      throw new ModelFormatError(file, `shards ${group.paths.join(', ')} hold ${total - group.bytes} bytes more than the manifest lists: wrong shard files`);
+    }
     const bytes = new Uint8Array(total);
     let at = 0;
     for (const part of parts) {
@@ -85,25 +128,36 @@ function readWeights(manifest: ManifestGroup[], shards: Map<string, Uint8Array>,
     }
     let offset = 0;
     for (const entry of group.weights) {
-      if (entry.quantization) throw new ModelFormatError(file, `weight ${entry.name} is quantized, which is not supported`);
-      const size = dtypeBytes[entry.dtype];
-      if (!size) throw new ModelFormatError(file, `weight ${entry.name} has dtype ${entry.dtype}; only float32 is supported`);
-      const count = entry.shape.reduce((a, b) => a * b, 1);
-      if (offset + count * size > total) {
+      if (offset + entry.bytes > total) {
         throw new ModelFormatError(
           file,
-          `shards ${group.paths.join(', ')} hold ${total} bytes but weight ${entry.name} ${JSON.stringify(entry.shape)} ends at byte ${offset + count * size}: a shard is truncated`,
+          `shards ${group.paths.join(', ')} hold ${total} bytes but weight ${entry.name} ${JSON.stringify(entry.shape)} ends at byte ${offset + entry.bytes}: a shard is truncated`,
         );
       }
-      const values = new Float32Array(bytes.buffer.slice(offset, offset + count * size));
+      const values = new Float32Array(bytes.buffer.slice(offset, offset + entry.bytes));
       tensors.set(entry.name.replace(/:\d+$/, ''), { shape: entry.shape, values });
-      offset += count * size;
-    }
-    if (offset !== total) {
-      throw new ModelFormatError(file, `shards ${group.paths.join(', ')} hold ${total - offset} bytes more than the manifest lists: wrong shard files`);
+      offset += entry.bytes;
     }
   }
   return tensors;
+}
+
+/** The layers of the topology, each checked to be a layer with a class name and a named config. */
+function kerasLayersOf(json: Record<string, unknown>, file: string): { layers: KerasLayer[]; name: unknown } {
+  const topology = json.modelTopology;
+  const modelConfig = isObject(topology) ? topology.model_config : undefined;
+  const config = isObject(modelConfig) ? modelConfig.config : undefined;
+  const list = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new ModelFormatError(file, 'modelTopology has no layers');
+  const layers = list.map((layer: unknown, i): KerasLayer => {
+    const where = `modelTopology layer ${i}`;
+    if (!isObject(layer)) throw new ModelFormatError(file, `${where} is ${JSON.stringify(layer)}, not a layer`);
+    if (typeof layer.class_name !== 'string') throw new ModelFormatError(file, `${where} has no class_name`);
+    if (!isObject(layer.config)) throw new ModelFormatError(file, `${where} (${layer.class_name}) has no config object`);
+    if (typeof layer.config.name !== 'string' || layer.config.name.length === 0) throw new ModelFormatError(file, `${where} (${layer.class_name}) has no name in its config`);
+    return layer as unknown as KerasLayer;
+  });
+  return { layers, name: isObject(config) ? config.name : undefined };
 }
 
 /** Names of the layers feeding `layer` in a functional model (Keras 2 and Keras 3 formats); null when not recorded. */
@@ -112,17 +166,19 @@ function inboundLayerNames(layer: KerasLayer): string[] | null {
   if (!Array.isArray(nodes) || nodes.length === 0) return null;
   if (nodes.length > 1) return ['(several calls)'];
   const node = nodes[0] as unknown;
-  if (Array.isArray(node)) return node.map((entry) => String((entry as unknown[])[0]));
-  const args = (node as { args?: unknown[] }).args ?? [];
+  if (Array.isArray(node)) return node.map((entry) => String(Array.isArray(entry) ? entry[0] : entry));
+  const args = isObject(node) && Array.isArray(node.args) ? node.args : [];
   return args.flatMap((arg) => {
-    const history = (arg as { config?: { keras_history?: unknown[] } })?.config?.keras_history;
-    return history ? [String(history[0])] : [];
+    const history = isObject(arg) && isObject(arg.config) ? arg.config.keras_history : undefined;
+    return Array.isArray(history) ? [String(history[0])] : [];
   });
 }
 
 function pair(value: unknown, what: string, file: string): [number, number] {
   const v = Array.isArray(value) ? value : [value, value];
-  if (v.length !== 2 || !v.every((n) => Number.isInteger(n))) throw new ModelFormatError(file, `${what} ${JSON.stringify(value)} is not a pair of integers`);
+  if (v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= 1 && n <= limits.side)) {
+    throw new ModelFormatError(file, `${what} ${JSON.stringify(value) ?? String(value)} is not a pair of positive integers (at most ${limits.side})`);
+  }
   return v as [number, number];
 }
 
@@ -141,14 +197,16 @@ function kerasActivation(value: unknown, layer: string, file: string): Activatio
 /** Builds a validated model from a tfjs layers model; every tensor's shape is checked against its layer. */
 export function loadTfjs(files: TfjsFiles): Model {
   const file = files.modelJsonName ?? 'model.json';
+  return namingFile({ shapes: file, weights: file }, () => readTfjs(files));
+}
+
+function readTfjs(files: TfjsFiles): Model {
+  const file = files.modelJsonName ?? 'model.json';
   const json = parseJson(files.modelJson, file);
   if (json.format !== undefined && json.format !== 'layers-model') {
     throw new ModelFormatError(file, `format is "${String(json.format)}"; only tfjs layers models are supported (not graph models)`);
   }
-  const topology = json.modelTopology as { model_config?: { class_name?: string; config?: unknown } } | undefined;
-  const config = topology?.model_config?.config as { layers?: KerasLayer[]; name?: string } | KerasLayer[] | undefined;
-  const kerasLayers = Array.isArray(config) ? config : config?.layers;
-  if (!Array.isArray(kerasLayers) || kerasLayers.length === 0) throw new ModelFormatError(file, 'modelTopology has no layers');
+  const { layers: kerasLayers, name: configName } = kerasLayersOf(json, file);
   const tensors = readWeights(manifestOf(json, file), files.shards, file);
   const used = new Set<string>();
   const tensor = (layer: string, what: string, shape: number[]): Float32Array => {
@@ -165,8 +223,10 @@ export function loadTfjs(files: TfjsFiles): Model {
   const first = kerasLayers[0].config as { batch_input_shape?: unknown[]; batch_shape?: unknown[] };
   const batchShape = first.batch_input_shape ?? first.batch_shape;
   if (!Array.isArray(batchShape) || batchShape.length !== 4) throw new ModelFormatError(file, 'the first layer has no 4-D batch_input_shape');
-  const [, height, width, channels] = batchShape as number[];
-  if (channels !== 3) throw new ModelFormatError(file, `input has ${channels} channels; only RGB is supported`);
+  const height = integerIn(batchShape[1], 1, limits.side, file, 'the input height (batch_input_shape[1])');
+  const width = integerIn(batchShape[2], 1, limits.side, file, 'the input width (batch_input_shape[2])');
+  const channels = batchShape[3];
+  if (channels !== 3) throw new ModelFormatError(file, `input has ${JSON.stringify(channels)} channels; only RGB (3) is supported`);
   const input: TensorShape = { channels, height, width };
 
   const layers: Layer[] = [];
@@ -207,7 +267,7 @@ export function loadTfjs(files: TfjsFiles): Model {
         if (c.padding === 'same' && stride !== 1) throw new ModelFormatError(file, `${name}: "same" padding with stride ${stride} is asymmetric in Keras and not supported`);
         if (c.padding === 'same' && kernel % 2 === 0) throw new ModelFormatError(file, `${name}: "same" padding with an even kernel is asymmetric and not supported`);
         const padding = c.padding === 'same' ? (kernel - 1) / 2 : 0;
-        const filters = c.filters as number;
+        const filters = integerIn(c.filters, 1, limits.channels, file, `${name}: filters`);
         const hwio = tensor(name, 'kernel', [kernel, kernel, shape.channels, filters]);
         const weight = new Float32Array(hwio.length);
         for (let ky = 0; ky < kernel; ky++)
@@ -227,6 +287,10 @@ export function loadTfjs(files: TfjsFiles): Model {
           throw new ModelFormatError(file, `${name}: batch norm is supported only right after a conv layer without activation`);
         }
         const n = last.outChannels;
+        const epsilon = c.epsilon ?? 1e-3;
+        if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+          throw new ModelFormatError(file, `${name}: epsilon ${JSON.stringify(epsilon)} is not a non-negative number`);
+        }
         const ones = new Float32Array(n).fill(1);
         foldBatchNorm(
           last.weight,
@@ -237,7 +301,7 @@ export function loadTfjs(files: TfjsFiles): Model {
             mean: tensor(name, 'moving_mean', [n]),
             variance: tensor(name, 'moving_variance', [n]),
           },
-          (variance) => Math.sqrt(variance + ((c.epsilon as number) ?? 1e-3)),
+          (variance) => Math.sqrt(variance + epsilon),
         );
         break;
       }
@@ -271,7 +335,7 @@ export function loadTfjs(files: TfjsFiles): Model {
         break;
       case 'Dense': {
         if (!isVector(shape)) throw new ModelFormatError(file, `${name}: Dense on a spatial tensor needs a Flatten first`);
-        const units = c.units as number;
+        const units = integerIn(c.units, 1, limits.features, file, `${name}: units`);
         const io = tensor(name, 'kernel', [shape.channels, units]);
         const weight = new Float32Array(io.length);
         const source = flattenedFrom;
@@ -299,13 +363,15 @@ export function loadTfjs(files: TfjsFiles): Model {
   if (unused.length > 0) throw new ModelFormatError(file, `weights ${unused.join(', ')} belong to no supported layer`);
 
   const classes = shape.channels;
-  const modelName = files.name ?? (typeof (config as { name?: string }).name === 'string' ? (config as { name: string }).name : 'tfjs-model');
+  const modelName = files.name ?? (typeof configName === 'string' && configName !== '' ? configName : 'tfjs-model');
   const isTinyVgg = classes === 10 && layers.some((l) => l.name === 'conv_1_1') && width === 64;
   const isKerasVgg = /^vgg(16|19)$/.test(modelName) && classes === 1000;
   const labels =
     files.labels ??
     (isTinyVgg ? [...tinyVggLabels] : classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`));
   const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : unitRgbPreprocess(width, height));
+  const badPreprocess = preprocessProblem(preprocess);
+  if (badPreprocess) throw new ModelFormatError(file, badPreprocess);
   const model: Model = { name: isTinyVgg && !files.name ? 'tiny-vgg' : modelName, input, preprocess, ...chain(layers), labels };
   validateModel(model);
   return model;

@@ -79,6 +79,8 @@ export interface CachedFileState {
   /** Bytes on disk (of the `.part` file while partial). */
   bytes: number;
   expectedSize: number | null;
+  /** `weights get` moved a copy that did not load aside, to `<file>.bad`. */
+  setAside: boolean;
 }
 
 export interface CachedModelState {
@@ -116,10 +118,11 @@ export async function cachedModelState(cacheDir: string, entry: ManifestModel): 
   const files = await Promise.all(
     entry.files.map(async (f): Promise<CachedFileState> => {
       const path = join(folder, f.name);
+      const setAside = (await fileSize(`${path}.bad`)) !== null;
       const complete = await fileSize(path);
-      if (complete !== null) return { name: f.name, path, state: 'complete', bytes: complete, expectedSize: f.size };
+      if (complete !== null) return { name: f.name, path, state: 'complete', bytes: complete, expectedSize: f.size, setAside };
       const partial = await fileSize(`${path}.part`);
-      return { name: f.name, path, state: partial === null ? 'missing' : 'partial', bytes: partial ?? 0, expectedSize: f.size };
+      return { name: f.name, path, state: partial === null ? 'missing' : 'partial', bytes: partial ?? 0, expectedSize: f.size, setAside };
     }),
   );
   return { name: entry.name, entry, files, converted: await convertedState(cacheDir, entry.name) };

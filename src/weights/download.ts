@@ -50,6 +50,17 @@ export interface DownloadResult {
 /** A download that could not be made (offline, refused, HTTP error, broken connection); says how to place the file by hand. */
 export class DownloadError extends Error {
   override name = 'DownloadError';
+  constructor(
+    message: string,
+    /** What failed, in a few words, for a message that lists several files: `tiny.cfg: <url> answered 404`. */
+    readonly reason = message,
+    /** Where the file belongs, for placing it by hand. */
+    readonly destination = '',
+    /** Every URL failed as an offline machine's would (refused, no such host). */
+    readonly offline = false,
+  ) {
+    super(message);
+  }
 }
 
 /** The file arrived but is not the one the manifest describes. */
@@ -97,6 +108,13 @@ async function hashFile(path: string): Promise<{ sha256: string; md5: string }> 
   const hashes: Hash[] = [createHash('sha256'), createHash('md5')];
   for await (const chunk of createReadStream(path)) for (const h of hashes) h.update(chunk as Buffer);
   return { sha256: hashes[0].digest('hex'), md5: hashes[1].digest('hex') };
+}
+
+/** A Content-Length that counts the file's own bytes: a number, and no Content-Encoding (which counts encoded bytes). */
+function fileLength(response: Response): number | null {
+  const header = response.headers.get('content-length');
+  if (header === null || !/^\d+$/.test(header.trim()) || response.headers.get('content-encoding')) return null;
+  return Number(header);
 }
 
 /** `bytes N-M/T` → N and T (T null for `*`). */
@@ -176,8 +194,7 @@ async function attempt(url: string, state: AttemptState): Promise<void> {
     } else {
       // 200 to a Range request: this server does not resume, so the whole file comes again.
       offset = 0;
-      const length = response.headers.get('content-length');
-      state.total = length === null ? state.total : Number(length);
+      state.total = fileLength(response) ?? state.total;
     }
     state.resumedFrom = Math.min(state.resumedFrom, offset);
     if (request.size != null && state.total !== null && state.total !== request.size) {
@@ -202,9 +219,33 @@ async function attempt(url: string, state: AttemptState): Promise<void> {
     if (state.total !== null && onDisk < state.total) {
       throw new AttemptFailure(`${url}: the connection ended after ${onDisk} of ${state.total} bytes`, received > 0);
     }
+    if (state.total === null && request.size == null) await confirmEnd(url, onDisk, controller.signal);
     state.total = onDisk;
   } finally {
     clearTimeout(idle);
+  }
+}
+
+/**
+ * A body that ended without any length to compare against (no Content-Length, no Content-Range total, no size in the
+ * manifest) may be cut short: a connection that closes early looks like the end. Asks the server for the bytes after
+ * it: 416 means there are none, 206 that the file goes on (the caller resumes), a 200 with a Content-Length says the
+ * file's size. A server that says nothing useful leaves it as it is.
+ */
+async function confirmEnd(url: string, onDisk: number, signal: AbortSignal): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Range: `bytes=${onDisk}-` }, redirect: 'follow', signal });
+  } catch {
+    return;
+  }
+  await response.body?.cancel();
+  const range = parseContentRange(response.headers.get('content-range')?.replace(/^bytes \*/, 'bytes 0-0') ?? null);
+  const more =
+    response.status === 206 ? (range?.total ?? onDisk + 1) : response.status === 416 ? (range?.total ?? onDisk) : response.ok ? (fileLength(response) ?? onDisk) : onDisk;
+  if (more > onDisk) {
+    const size = response.status === 206 && range?.total == null ? 'more' : String(more);
+    throw new AttemptFailure(`${url}: the connection ended after ${onDisk} bytes but the server has ${size} bytes`, true);
   }
 }
 
@@ -236,6 +277,8 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
           const kept = await sizeOf(part);
           throw new DownloadError(
             `download of ${basename(destination)} broke off: ${error.message}. ${kept > 0 ? `The ${kept} bytes received are kept in ${part}; run ${rerun} again to resume.` : `Run ${rerun} again.`} ${byHand}`,
+            `${basename(destination)}: broke off (${error.message})${kept > 0 ? `, ${kept} bytes kept to resume from` : ''}`,
+            destination,
           );
         }
         break;
@@ -245,7 +288,12 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
   }
   if (!done) {
     const why = offline ? 'Are you offline? ' : '';
-    throw new DownloadError(`could not download ${basename(destination)}: ${failures.join('; ')}. ${why}${byHand}`);
+    throw new DownloadError(
+      `could not download ${basename(destination)}: ${failures.join('; ')}. ${why}${byHand}`,
+      `${basename(destination)}: ${failures.join('; ')}`,
+      destination,
+      offline,
+    );
   }
 
   const bytes = await sizeOf(part);

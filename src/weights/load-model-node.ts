@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Model } from '../graph/model.ts';
@@ -10,7 +10,8 @@ import { loadDarknet } from '../loaders/darknet.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { loadKerasH5 } from '../loaders/keras-h5.ts';
 import { loadVggSafetensors } from '../loaders/safetensors.ts';
-import { loadTfjs, tfjsShardPaths } from '../loaders/tfjs.ts';
+import { maxTextFileBytes, pathInFolder, readModelFile, regularFileSize, type ReadLimits } from '../loaders/read-file-node.ts';
+import { loadTfjs, tfjsShardGroups } from '../loaders/tfjs.ts';
 
 export interface ModelFileOptions {
   /** Architecture for checkpoints that hold only tensors (safetensors). */
@@ -21,16 +22,41 @@ export interface ModelFileOptions {
   labels?: string;
 }
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new ModelFormatError(path, `cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+function readBytes(path: string, what: string, limits?: ReadLimits): Promise<Uint8Array> {
+  return readModelFile(path, what, limits);
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  return new TextDecoder().decode(await readModelFile(path, what, { maxBytes: maxTextFileBytes }));
+}
+
+/**
+ * A tfjs model's shards, which must lie in its folder and hold together exactly what the manifest lists: sizes are
+ * checked before a byte is read.
+ */
+async function readTfjsShards(modelJsonPath: string, modelJson: string): Promise<Map<string, Uint8Array>> {
+  const file = basename(modelJsonPath);
+  const folder = dirname(modelJsonPath);
+  const shards = new Map<string, Uint8Array>();
+  for (const group of tfjsShardGroups(modelJson, file)) {
+    const paths = await Promise.all(group.paths.map((shard) => pathInFolder(folder, shard, file, 'weight shard')));
+    const sizes = await Promise.all(paths.map((path, i) => regularFileSize(path, `weight shard ${group.paths[i]}`)));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== group.bytes) {
+      throw new ModelFormatError(
+        file,
+        `shards ${group.paths.join(', ')} hold ${total} bytes but the manifest lists ${group.bytes}: ${total < group.bytes ? 'a shard is truncated' : 'wrong shard files'}`,
+      );
+    }
+    for (let i = 0; i < paths.length; i++) {
+      shards.set(group.paths[i], await readBytes(paths[i], `weight shard ${group.paths[i]}`, { exactBytes: sizes[i] }));
+    }
   }
+  return shards;
 }
 
 async function readLabels(path: string): Promise<string[]> {
-  const text = new TextDecoder().decode(await readBytes(path, 'labels'));
+  const text = await readText(path, 'labels');
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
@@ -65,7 +91,7 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
   if (extension === '.cfg') {
     const weightsPath = options.weights ?? (await darknetWeightsPath(full));
     return loadDarknet({
-      cfg: new TextDecoder().decode(await readBytes(full, 'darknet cfg')),
+      cfg: await readText(full, 'darknet cfg'),
       weights: await readBytes(weightsPath, 'darknet weights'),
       labels: labels ?? (await darknetLabels(full)),
       cfgName: basename(full),
@@ -74,13 +100,9 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
     });
   }
   if (extension === '.json') {
-    const modelJson = new TextDecoder().decode(await readBytes(full, 'tfjs model.json'));
+    const modelJson = await readText(full, 'tfjs model.json');
     if (isConvertedManifest(modelJson)) return loadConvertedFile(full, undefined, modelJson);
-    const shards = new Map<string, Uint8Array>();
-    for (const shard of tfjsShardPaths(modelJson, basename(full))) {
-      shards.set(shard, await readBytes(join(dirname(full), shard), `weight shard ${shard}`));
-    }
-    return loadTfjs({ modelJson, shards, modelJsonName: basename(full), labels });
+    return loadTfjs({ modelJson, shards: await readTfjsShards(full, modelJson), modelJsonName: basename(full), labels });
   }
   if (extension === '.safetensors') {
     return loadVggSafetensors({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });

@@ -2,29 +2,25 @@
  * Loads a manifest model from its downloaded files with that source's own preprocessing and labels: torchvision's
  * recipe for the torchvision-trained safetensors, BGR minus the Caffe means for Keras, darknet's letterbox for darknet.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import { loadDarknet } from '../loaders/darknet.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { loadKerasH5 } from '../loaders/keras-h5.ts';
+import { maxTextFileBytes, readModelFile } from '../loaders/read-file-node.ts';
 import { loadVggSafetensors } from '../loaders/safetensors.ts';
 import { validateModel, type Model } from '../graph/model.ts';
 import { preprocessFor, type ManifestModel } from './manifest.ts';
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (error) {
-    throw new ModelFormatError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+function readBytes(path: string, text = false): Promise<Uint8Array> {
+  return readModelFile(path, text ? 'text file' : 'checkpoint', text ? { maxBytes: maxTextFileBytes } : {});
 }
 
 async function labelsOf(entry: ManifestModel, folder: string): Promise<string[]> {
   if (entry.labels.kind === 'imagenet') return [...imagenetLabels];
   const { file, count } = entry.labels;
   const lines = new TextDecoder()
-    .decode(await readBytes(join(folder, file)))
+    .decode(await readBytes(join(folder, file), true))
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
@@ -50,7 +46,7 @@ export async function loadManifestModel(entry: ManifestModel, folder: string): P
     case 'darknet': {
       const weights = pathOf('darknet-weights');
       model = loadDarknet({
-        cfg: new TextDecoder().decode(await readBytes(checkpoint)),
+        cfg: new TextDecoder().decode(await readBytes(checkpoint, true)),
         weights: await readBytes(weights),
         labels,
         cfgName: fileName,

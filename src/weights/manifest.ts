@@ -90,7 +90,7 @@ export function parseWeightsManifest(text: string, file: string): WeightsManifes
     if (!Array.isArray(m.files) || m.files.length === 0) fail(`${where}.files must list at least one file`);
     const files = (m.files as Record<string, unknown>[]).map((f, i): ManifestFile => {
       const at = `${where}.files[${i}]`;
-      if (typeof f.name !== 'string' || !/^[\w.-]+$/.test(f.name)) fail(`${at}.name must be a plain file name`);
+      if (typeof f.name !== 'string' || !/^[\w.-]+$/.test(f.name) || /^\.+$/.test(f.name)) fail(`${at}.name must be a plain file name`);
       if (!['checkpoint', 'darknet-weights', 'labels'].includes(f.role as string)) fail(`${at}.role must be checkpoint, darknet-weights or labels`);
       if (!Array.isArray(f.urls) || f.urls.length === 0 || !f.urls.every((u) => typeof u === 'string' && /^https?:\/\//.test(u))) {
         fail(`${at}.urls must list http(s) URLs`);

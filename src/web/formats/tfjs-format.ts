@@ -1,5 +1,6 @@
 import { ModelFormatError } from '../../loaders/format-error.ts';
-import { loadTfjs, tfjsShardPaths } from '../../loaders/tfjs.ts';
+import { referencedFileName, referencedUrl } from '../../loaders/model-paths.ts';
+import { loadTfjs, tfjsShardGroups } from '../../loaders/tfjs.ts';
 import type { Model } from '../../graph/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
 import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
@@ -21,10 +22,20 @@ export const tfjsFormat: ModelFormat = {
     const modelJson = await json.text();
     const byName = new Map(files.map((f) => [f.name, f]));
     const shards = new Map<string, Uint8Array>();
-    for (const path of tfjsShardPaths(modelJson, json.name)) {
-      const file = byName.get(baseName(path));
-      if (!file) throw new ModelFormatError(json.name, `lists weight shard "${path}", which was not dropped: drop model.json together with all its shards`);
-      shards.set(path, await readFileBytes(file, (loaded, total) => progress(file.name, loaded, total)));
+    // The manifest's paths are checked (no folder outside the model's); shards are found among the dropped files only.
+    for (const group of tfjsShardGroups(modelJson, json.name)) {
+      const dropped = group.paths.map((path) => {
+        const file = byName.get(referencedFileName(path));
+        if (!file) throw new ModelFormatError(json.name, `lists weight shard "${path}", which was not dropped: drop model.json together with all its shards`);
+        return file;
+      });
+      const total = dropped.reduce((sum, f) => sum + f.size, 0);
+      if (total !== group.bytes) {
+        throw new ModelFormatError(json.name, `shards ${group.paths.join(', ')} hold ${total} bytes but the manifest lists ${group.bytes}: ${total < group.bytes ? 'a shard is truncated' : 'wrong shard files'}`);
+      }
+      for (const [i, file] of dropped.entries()) {
+        shards.set(group.paths[i], await readFileBytes(file, (loaded, total) => progress(file.name, loaded, total)));
+      }
     }
     const labels = files.find((f) => isLabelsFile(f.name));
     return loadTfjs({ modelJson, shards, modelJsonName: json.name, labels: labels ? parseLabels(await labels.text()) : undefined });
@@ -37,8 +48,16 @@ export const tfjsFormat: ModelFormat = {
     const name = baseName(url.pathname);
     const modelJson = new TextDecoder().decode(await fetchBytes(url.href));
     const shards = new Map<string, Uint8Array>();
-    for (const path of tfjsShardPaths(modelJson, name)) {
-      shards.set(path, await fetchBytes(new URL(path, url).href, (loaded, total) => progress(baseName(path), loaded, total)));
+    for (const group of tfjsShardGroups(modelJson, name)) {
+      let fetched = 0;
+      for (const path of group.paths) {
+        // Same folder, same origin; no shard may be longer than what is left of the group's bytes.
+        const bytes = await fetchBytes(referencedUrl(url, path, name, 'weight shard'), (loaded, total) => progress(baseName(path), loaded, total), {
+          maxBytes: group.bytes - fetched,
+        });
+        fetched += bytes.byteLength;
+        shards.set(path, bytes);
+      }
     }
     const labelList = labels ? parseLabels(new TextDecoder().decode(await fetchBytes(labels))) : undefined;
     return loadTfjs({ modelJson, shards, modelJsonName: name, labels: labelList });
