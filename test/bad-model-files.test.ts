@@ -224,6 +224,10 @@ describe('preprocessing numbers and huge tensors (items 3 and 10)', () => {
     const huge = edited((j) => {
       j.input = { channels: 3, height: 3000, width: 3000 };
       j.preprocess.width = j.preprocess.height = 3000;
+      // Written as a version 1 manifest: a chain of layers.
+      j.version = 1;
+      delete j.nodes;
+      delete j.output;
       j.layers = [
         { kind: 'conv2d', name: 'c', kernel: 1001, stride: 1, padding: 0, inChannels: 3, outChannels: 128, activation: 'relu' },
         { kind: 'conv2d', name: 'd', kernel: 1001, stride: 1, padding: 0, inChannels: 128, outChannels: 1000, activation: 'linear' },
