@@ -5,7 +5,9 @@
  *   channels-last sources (Keras, tfjs) permute the first dense layer's inputs at load time.
  * Batch norm is folded into conv weights by the loaders.
  */
+import type { AdaptiveAvgPoolSpec } from './adaptive-avg-pool/index.ts';
 import type { AddSpec } from './add/index.ts';
+import type { AvgPoolSpec } from './avgpool/spec.ts';
 import type { Conv2dLayer, Conv2dSpec } from './conv2d/spec.ts';
 import type { DenseLayer, DenseSpec } from './dense/spec.ts';
 import type { FlattenSpec } from './flatten/index.ts';
@@ -16,9 +18,9 @@ import type { SoftmaxSpec } from './softmax/index.ts';
 export type { Activation } from './common/activation.ts';
 export { LEAKY_SLOPE } from './common/activation.ts';
 export type { Weights } from './common/op-definition.ts';
-export type { AddSpec, Conv2dLayer, Conv2dSpec, DenseLayer, DenseSpec, FlattenSpec, GlobalAvgPoolSpec, MaxPoolSpec, SoftmaxSpec };
+export type { AdaptiveAvgPoolSpec, AddSpec, AvgPoolSpec, Conv2dLayer, Conv2dSpec, DenseLayer, DenseSpec, FlattenSpec, GlobalAvgPoolSpec, MaxPoolSpec, SoftmaxSpec };
 
-export type LayerSpec = Conv2dSpec | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | DenseSpec | SoftmaxSpec | AddSpec;
+export type LayerSpec = Conv2dSpec | MaxPoolSpec | AvgPoolSpec | AdaptiveAvgPoolSpec | GlobalAvgPoolSpec | FlattenSpec | DenseSpec | SoftmaxSpec | AddSpec;
 export type LayerKind = LayerSpec['kind'];
-export type Layer = Conv2dLayer | DenseLayer | MaxPoolSpec | GlobalAvgPoolSpec | FlattenSpec | SoftmaxSpec | AddSpec;
+export type Layer = Conv2dLayer | DenseLayer | MaxPoolSpec | AvgPoolSpec | AdaptiveAvgPoolSpec | GlobalAvgPoolSpec | FlattenSpec | SoftmaxSpec | AddSpec;
 export type WeightedLayer = Extract<Layer, { weight: Float32Array }>;

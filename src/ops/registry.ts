@@ -1,5 +1,7 @@
 /** The only switch over op kinds: each kind's definition (shape rule, kernels, backtracking, CPU reference). */
+import { adaptiveAvgPoolOp } from './adaptive-avg-pool/index.ts';
 import { addOp } from './add/index.ts';
+import { avgPoolOp } from './avgpool/index.ts';
 import type { OpDefinition } from './common/op-definition.ts';
 import { conv2dOp } from './conv2d/index.ts';
 import { denseOp } from './dense/index.ts';
@@ -15,6 +17,8 @@ const registry: Registry = {
   conv2d: conv2dOp,
   dense: denseOp,
   maxpool: maxPoolOp,
+  avgpool: avgPoolOp,
+  adaptiveAvgPool: adaptiveAvgPoolOp,
   globalAvgPool: globalAvgPoolOp,
   flatten: flattenOp,
   softmax: softmaxOp,

@@ -1,5 +1,5 @@
-// Backtracking through a max-pool: each node of the memory vector above selects the argmax of its window (ties: the
-// lowest position). One invocation per node, 64 per workgroup.
+// Backtracking through a max-pool: each node of the memory vector above selects the argmax of its window's in-bounds
+// part (ties: the lowest position; padding is never selected). One invocation per node, 64 per workgroup.
 
 struct Params {
   inWidth: u32,
@@ -9,6 +9,7 @@ struct Params {
   outHeight: u32,
   size: u32,
   stride: u32,
+  padding: u32,
   vectorAbove: u32,
   parentTag: u32,
 }
@@ -21,6 +22,8 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 
 //#include memory_vector
+//#include pool_window
+//#include window_selection
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
@@ -31,21 +34,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let channel = node / plane;
   let oy = (node % plane) / params.outWidth;
   let ox = node % params.outWidth;
-  var bestY = oy * params.stride;
-  var bestX = ox * params.stride;
-  var best = activations[(bestY * params.inWidth + bestX) * params.inPixelStride + channel];
-  for (var dy = 0u; dy < params.size; dy++) {
-    for (var dx = 0u; dx < params.size; dx++) {
-      let y = oy * params.stride + dy;
-      let x = ox * params.stride + dx;
-      let a = activations[(y * params.inWidth + x) * params.inPixelStride + channel];
-      if (a > best) {
-        best = a;
-        bestY = y;
-        bestX = x;
-      }
-    }
-  }
-  selectChild((channel * params.inHeight + bestY) * params.inWidth + bestX, node | params.parentTag);
-  memoryVector[t].childCount += 1u;
+  let rows = windowSpan(oy, params.size, params.stride, params.padding, params.inHeight);
+  let cols = windowSpan(ox, params.size, params.stride, params.padding, params.inWidth);
+  let input = PoolInput(params.inWidth, params.inHeight, params.inPixelStride);
+  memoryVector[t].childCount += selectInWindow(input, channel, rows.x, rows.y, cols.x, cols.y, false, node | params.parentTag);
 }

@@ -1,54 +1,48 @@
-import { Dispatch } from '../../gpu/dispatch.ts';
+import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
-import { nodeOf } from '../common/window.ts';
-import { maxPoolOutputShape, type MaxPoolSpec } from './spec.ts';
+import { selectInWindow, windowSpan, type PoolWindow } from '../common/pool-window.ts';
+import { coordinatesOf, nodeOf } from '../common/window.ts';
+import { maxPoolOutputShape, maxPoolWindow, type MaxPoolSpec } from './spec.ts';
 
-export function maxPoolReference(size: number, stride: number, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
+/** The maximum over each window's in-bounds part: padding is −∞. */
+export function maxPoolReference(window: PoolWindow, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
   const out = new Float32Array(outShape.channels * outShape.height * outShape.width);
   for (let c = 0; c < outShape.channels; c++) {
     for (let oy = 0; oy < outShape.height; oy++) {
+      const rows = windowSpan(oy, inShape.height, window);
       for (let ox = 0; ox < outShape.width; ox++) {
+        const cols = windowSpan(ox, inShape.width, window);
         let best = -Infinity;
-        for (let dy = 0; dy < size; dy++) {
-          for (let dx = 0; dx < size; dx++) {
-            const v = input[(c * inShape.height + oy * stride + dy) * inShape.width + ox * stride + dx];
-            if (v > best) best = v;
-          }
+        for (let y = rows.start; y < rows.end; y++) {
+          for (let x = cols.start; x < cols.end; x++) best = Math.max(best, input[nodeOf(c, y, x, inShape)]);
         }
-        out[(c * outShape.height + oy) * outShape.width + ox] = best;
+        out[nodeOf(c, oy, ox, outShape)] = best;
       }
     }
   }
   return out;
 }
 
-/** The argmax of the node's window (ties: the lowest position). */
-function selectMaxPool(layer: MaxPoolSpec, below: Float32Array, inShape: TensorShape, outShape: TensorShape, node: number): number {
-  const plane = outShape.height * outShape.width;
-  const c = Math.floor(node / plane);
-  const oy = Math.floor((node % plane) / outShape.width);
-  const ox = node % outShape.width;
-  let best = -1;
-  let bestValue = -Infinity;
-  for (let dy = 0; dy < layer.size; dy++) {
-    for (let dx = 0; dx < layer.size; dx++) {
-      const child = nodeOf(c, oy * layer.stride + dy, ox * layer.stride + dx, inShape);
-      if (best < 0 || below[child] > bestValue) [best, bestValue] = [child, below[child]];
-    }
-  }
-  return best;
-}
-
 export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
   inputs: { min: 1, max: 1 },
   outputShape: maxPoolOutputShape,
-  readSpec: (f, name) => ({ kind: 'maxpool', name, size: f.integer('size', 1), stride: f.integer('stride', 1) }),
+  // Stored models from before padding and ceil mode have neither field: their spec stays as it was.
+  readSpec: (f, name) => ({
+    kind: 'maxpool',
+    name,
+    size: f.integer('size', 1),
+    stride: f.integer('stride', 1),
+    ...(f.has('padding') ? { padding: f.integer('padding', 0) } : {}),
+    ...(f.has('ceilMode') ? { ceilMode: f.boolean('ceilMode') } : {}),
+  }),
   fanOut: () => 1,
   forward: {
-    create: (context, layer, [input], output) =>
-      Dispatch.create(
+    create: (context, layer, [input], output) => {
+      const outputs = output.shape.width * output.shape.height * output.c4;
+      const [x, y] = foldedGrid(outputs, 64);
+      return Dispatch.create(
         context,
         { shader: 'ops/maxpool/maxpool' },
         {
@@ -59,10 +53,12 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
           outHeight: output.shape.height,
           size: layer.size,
           stride: layer.stride,
+          padding: maxPoolWindow(layer).padding,
         },
         { input: input.buffer, output: output.buffer },
-        [output.shape.width * output.shape.height * output.c4],
-      ),
+        [x * 64, y],
+      );
+    },
   },
   backtrack: {
     async prepare(context, layer, _op, [inShape], outShape) {
@@ -77,6 +73,7 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
             outHeight: outShape.height,
             size: layer.size,
             stride: layer.stride,
+            padding: maxPoolWindow(layer).padding,
             vectorAbove: env.vectorAbove,
             parentTag: env.parentTag,
           }),
@@ -86,7 +83,13 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
     },
   },
   reference: {
-    forward: (layer, [input], [inShape], outShape) => maxPoolReference(layer.size, layer.stride, input, inShape, outShape),
-    select: (layer, site, [below], node) => ({ children: [selectMaxPool(layer, below, site.inShapes[0], site.outShape, node)], alternatives: null }),
+    forward: (layer, [input], [inShape], outShape) => maxPoolReference(maxPoolWindow(layer), input, inShape, outShape),
+    // The argmax of the window's in-bounds part, under both rules (ties: the lowest position).
+    select: (layer, site, [below], node) => {
+      const [inShape, outShape] = [site.inShapes[0], site.outShape];
+      const { channel, y, x } = coordinatesOf(node, outShape);
+      const window = maxPoolWindow(layer);
+      return selectInWindow(below, inShape, channel, windowSpan(y, inShape.height, window), windowSpan(x, inShape.width, window), false);
+    },
   },
 };

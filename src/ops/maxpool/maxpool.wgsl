@@ -1,5 +1,7 @@
-// Max-pool over size×size windows with a stride, channels-last vec4.
-// One invocation per output (pixel, vec4 of channels); 64 per workgroup, flat index over the output tensor.
+// Max-pool over size×size windows with a stride and padding (−∞: padded positions are skipped), channels-last vec4.
+// Every window holds an input (padding ≤ size / 2), so padding channels stay max(0, …) = 0.
+// One invocation per output (pixel, vec4 of channels); 64 per workgroup, flat index over the output tensor folded
+// into y past 65535 workgroups.
 
 struct Params {
   inWidth: u32,
@@ -9,25 +11,29 @@ struct Params {
   outHeight: u32,
   size: u32,
   stride: u32,
+  padding: u32,
 }
 
 @group(0) @binding(0) var<storage, read> input: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> output: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
 
+//#include pool_window
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let index = id.x;
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * 64u;
   if (index >= params.outWidth * params.outHeight * params.c4) { return; }
   let c4 = index % params.c4;
   let pixel = index / params.c4;
   let ox = pixel % params.outWidth;
   let oy = pixel / params.outWidth;
+  let rows = windowSpan(oy, params.size, params.stride, params.padding, params.inHeight);
+  let cols = windowSpan(ox, params.size, params.stride, params.padding, params.inWidth);
   var best = vec4f(-3.402823e38);
-  for (var dy = 0u; dy < params.size; dy++) {
-    let row = (oy * params.stride + dy) * params.inWidth;
-    for (var dx = 0u; dx < params.size; dx++) {
-      best = max(best, input[(row + ox * params.stride + dx) * params.c4 + c4]);
+  for (var y = rows.x; y < rows.y; y++) {
+    for (var x = cols.x; x < cols.y; x++) {
+      best = max(best, input[(y * params.inWidth + x) * params.c4 + c4]);
     }
   }
   output[index] = best;

@@ -1,0 +1,44 @@
+// Average pool over size×size windows with a stride and zero padding, channels-last vec4: the sum over the window's
+// in-bounds part, divided by its size, or with `countIncludePad` by the positions it covers of the padded input (a
+// ceil-mode window is cut at the far edge of the padding, as torch does). Padding channels stay 0 / n = 0.
+// One invocation per output (pixel, vec4 of channels); 64 per workgroup, flat index over the output tensor folded
+// into y past 65535 workgroups.
+
+struct Params {
+  inWidth: u32,
+  inHeight: u32,
+  c4: u32,
+  outWidth: u32,
+  outHeight: u32,
+  size: u32,
+  stride: u32,
+  padding: u32,
+  countIncludePad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> input: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> output: array<vec4f>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+//#include pool_window
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * 64u;
+  if (index >= params.outWidth * params.outHeight * params.c4) { return; }
+  let c4 = index % params.c4;
+  let pixel = index / params.c4;
+  let ox = pixel % params.outWidth;
+  let oy = pixel / params.outWidth;
+  let rows = windowSpan(oy, params.size, params.stride, params.padding, params.inHeight);
+  let cols = windowSpan(ox, params.size, params.stride, params.padding, params.inWidth);
+  var sum = vec4f(0.0);
+  for (var y = rows.x; y < rows.y; y++) {
+    for (var x = cols.x; x < cols.y; x++) {
+      sum += input[(y * params.inWidth + x) * params.c4 + c4];
+    }
+  }
+  var count = (rows.y - rows.x) * (cols.y - cols.x);
+  if (params.countIncludePad == 1u) { count = rows.z * cols.z; }
+  output[index] = sum / f32(count);
+}

@@ -1,0 +1,101 @@
+import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
+import { Kernel } from '../../gpu/kernel.ts';
+import type { TensorShape } from '../../model/shapes.ts';
+import type { OpDefinition } from '../common/op-definition.ts';
+import { selectInWindow, windowSpan } from '../common/pool-window.ts';
+import { coordinatesOf, nodeOf } from '../common/window.ts';
+import { avgPoolOutputShape, avgPoolWindow, type AvgPoolSpec } from './spec.ts';
+
+/** The mean over each window: its in-bounds part, divided with `countIncludePad` by its extent in the padded input. */
+export function avgPoolReference(layer: AvgPoolSpec, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
+  const window = avgPoolWindow(layer);
+  const out = new Float32Array(outShape.channels * outShape.height * outShape.width);
+  for (let c = 0; c < outShape.channels; c++) {
+    for (let oy = 0; oy < outShape.height; oy++) {
+      const rows = windowSpan(oy, inShape.height, window);
+      for (let ox = 0; ox < outShape.width; ox++) {
+        const cols = windowSpan(ox, inShape.width, window);
+        let sum = 0;
+        for (let y = rows.start; y < rows.end; y++) {
+          for (let x = cols.start; x < cols.end; x++) sum += input[nodeOf(c, y, x, inShape)];
+        }
+        const count = layer.countIncludePad ? rows.padded * cols.padded : (rows.end - rows.start) * (cols.end - cols.start);
+        out[nodeOf(c, oy, ox, outShape)] = sum / count;
+      }
+    }
+  }
+  return out;
+}
+
+export const avgPoolOp: OpDefinition<AvgPoolSpec> = {
+  inputs: { min: 1, max: 1 },
+  outputShape: avgPoolOutputShape,
+  readSpec: (f, name) => ({
+    kind: 'avgpool',
+    name,
+    size: f.integer('size', 1),
+    stride: f.integer('stride', 1),
+    padding: f.integer('padding', 0),
+    countIncludePad: f.boolean('countIncludePad'),
+    ceilMode: f.boolean('ceilMode'),
+  }),
+  // hysm may select every in-bounds position of a window.
+  fanOut: (layer, _i, [inShape]) => Math.min(layer.size, inShape.height) * Math.min(layer.size, inShape.width),
+  forward: {
+    create: (context, layer, [input], output) => {
+      const outputs = output.shape.width * output.shape.height * output.c4;
+      const [x, y] = foldedGrid(outputs, 64);
+      return Dispatch.create(
+        context,
+        { shader: 'ops/avgpool/avgpool' },
+        {
+          inWidth: input.shape.width,
+          inHeight: input.shape.height,
+          c4: input.c4,
+          outWidth: output.shape.width,
+          outHeight: output.shape.height,
+          size: layer.size,
+          stride: layer.stride,
+          padding: layer.padding,
+          countIncludePad: layer.countIncludePad ? 1 : 0,
+        },
+        { input: input.buffer, output: output.buffer },
+        [x * 64, y],
+      );
+    },
+  },
+  backtrack: {
+    async prepare(context, layer, _op, [inShape], outShape) {
+      const kernel = await Kernel.create(context, { shader: 'ops/avgpool/backtrack_avgpool' });
+      return {
+        steps: (env) => [
+          env.indirect(kernel, env.shared, {
+            inWidth: inShape.width,
+            inHeight: inShape.height,
+            inPixelStride: env.inputs[0].c4 * 4,
+            outWidth: outShape.width,
+            outHeight: outShape.height,
+            size: layer.size,
+            stride: layer.stride,
+            padding: layer.padding,
+            everyPositive: env.site.rule === 'hysm' ? 1 : 0,
+            vectorAbove: env.vectorAbove,
+            parentTag: env.parentTag,
+          }),
+        ],
+        destroy: () => {},
+      };
+    },
+  },
+  reference: {
+    forward: (layer, [input], [inShape], outShape) => avgPoolReference(layer, input, inShape, outShape),
+    // hysm: every positive position of the window (the argmax when none is); official: the argmax.
+    select: (layer, site, [below], node) => {
+      const [inShape, outShape] = [site.inShapes[0], site.outShape];
+      const { channel, y, x } = coordinatesOf(node, outShape);
+      const window = avgPoolWindow(layer);
+      const rows = windowSpan(y, inShape.height, window);
+      return selectInWindow(below, inShape, channel, rows, windowSpan(x, inShape.width, window), site.rule === 'hysm');
+    },
+  },
+};
