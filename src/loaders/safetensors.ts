@@ -10,6 +10,7 @@ import { validateModel, type Architecture, type GraphNode, type Model, type Node
 import type { Preprocess } from '../model/preprocess.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { foldBatchNorm, ModelFormatError, readFloat32 } from './format-error.ts';
+import { hasWeights } from '../ops/registry.ts';
 
 interface TensorEntry {
   dtype: string;
@@ -204,6 +205,8 @@ export function loadVggSafetensors(options: SafetensorsModelOptions): Model {
       const weight = get(`${source}.weight`, [outFeatures, inFeatures], ...(timm && index < 2 ? [convShape] : []));
       return { ...spec, weight, bias: get(`${source}.bias`, [outFeatures]) };
     }
+    // Only conv and dense weights have a place in these files; any other op with weights would be left without them.
+    if (hasWeights(spec)) throw new ModelFormatError(file, `${spec.name}: ${spec.kind} weights are not read from safetensors files`);
     return spec;
   });
   const unused = [...names.keys()].filter((n) => !used.has(n));
