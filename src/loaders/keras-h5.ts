@@ -20,6 +20,7 @@ import { ModelShapeError } from '../model/shapes.ts';
 import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-from-shapes.ts';
 import { preprocessProblem } from '../model/preprocess-check.ts';
 import { ModelFormatError } from './format-error.ts';
+import { hasWeights } from '../ops/registry.ts';
 
 export interface KerasH5Options {
   bytes: Uint8Array;
@@ -227,6 +228,8 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
       }
       return { ...spec, weight, bias: values(source.bias, file) };
     }
+    // Only conv and dense weights have a place in these files; any other op with weights would be left without them.
+    if (hasWeights(spec)) throw new ModelFormatError(file, `${spec.name}: ${spec.kind} weights are not read from Keras .h5 files`);
     return spec;
   });
   const extra = [...convs.slice(conv), ...denses.slice(dense)];

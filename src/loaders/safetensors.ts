@@ -12,6 +12,7 @@ import { vggArchitectureFromShapes, VggShapeError } from '../architectures/vgg-f
 import { preprocessProblem } from '../model/preprocess-check.ts';
 import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
 import { integerIn, tensorElements } from './limits.ts';
+import { hasWeights } from '../ops/registry.ts';
 
 interface TensorEntry {
   dtype: string;
@@ -218,6 +219,8 @@ function readVggSafetensors(options: SafetensorsModelOptions): Model {
       const weight = get(`${source}.weight`, [outFeatures, inFeatures], ...(timm && index < 2 ? [convShape] : []));
       return { ...spec, weight, bias: get(`${source}.bias`, [outFeatures]) };
     }
+    // Only conv and dense weights have a place in these files; any other op with weights would be left without them.
+    if (hasWeights(spec)) throw new ModelFormatError(file, `${spec.name}: ${spec.kind} weights are not read from safetensors files`);
     return spec;
   });
   const unused = [...names.keys()].filter((n) => !used.has(n));

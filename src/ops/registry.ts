@@ -1,13 +1,17 @@
 /** The only switch over op kinds: each kind's definition (shape rule, kernels, backtracking, CPU reference). */
+import { activationOp } from './activation/index.ts';
 import { adaptiveAvgPoolOp } from './adaptive-avg-pool/index.ts';
 import { addOp } from './add/index.ts';
 import { avgPoolOp } from './avgpool/index.ts';
+import { batchNormOp } from './batchnorm/index.ts';
 import type { OpDefinition } from './common/op-definition.ts';
+import { concatOp } from './concat/index.ts';
 import { conv2dOp } from './conv2d/index.ts';
 import { denseOp } from './dense/index.ts';
 import { flattenOp } from './flatten/index.ts';
 import { globalAvgPoolOp } from './global-avg-pool/index.ts';
-import type { Layer, LayerKind, LayerSpec } from './layers.ts';
+import type { Layer, LayerKind, LayerSpec, WeightedLayer } from './layers.ts';
+import { lrnOp } from './lrn/index.ts';
 import { maxPoolOp } from './maxpool/index.ts';
 import { softmaxOp } from './softmax/index.ts';
 
@@ -23,6 +27,10 @@ const registry: Registry = {
   flatten: flattenOp,
   softmax: softmaxOp,
   add: addOp,
+  concat: concatOp,
+  batchnorm: batchNormOp,
+  lrn: lrnOp,
+  activation: activationOp,
 };
 
 export const opKinds = Object.keys(registry) as LayerKind[];
@@ -38,6 +46,6 @@ export function opOf(spec: { kind: string }): OpDefinition<LayerSpec, Layer> {
 }
 
 /** Whether a spec's op carries weight and bias tensors. */
-export function hasWeights(spec: LayerSpec): spec is Extract<LayerSpec, { kind: 'conv2d' | 'dense' }> {
+export function hasWeights(spec: LayerSpec): spec is Extract<LayerSpec, { kind: WeightedLayer['kind'] }> {
   return opOf(spec).weights !== undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { jsonText } from '../explain/json-text.ts';
 import { opOf } from '../ops/registry.ts';
-import { validateModel, type Model } from '../graph/model.ts';
+import { validateModel, type ArchitectureNode, type Model } from '../graph/model.ts';
 import {
   binFileName,
   convertedFormatId,
@@ -93,10 +93,12 @@ export function encodeConvertedModel(model: Model, options: EncodeOptions = {}):
     input: model.input,
     preprocess: model.preprocess,
     labels: model.labels,
-    // Specs only: the weights are in the binary files.
+    // Specs only: the weights are in the binary files. Only ops with weights lose `weight` and `bias` (lrn's `bias` is a
+    // spec field).
     nodes: model.nodes.map((node) => {
+      if (!opOf(node).weights) return node as ArchitectureNode;
       const { weight: _weight, bias: _bias, ...spec } = node as typeof node & { weight?: unknown; bias?: unknown };
-      return spec;
+      return spec as ArchitectureNode;
     }),
     output: model.output,
     files: files.map((f) => ({ name: f.name, size: f.size })),
