@@ -12,7 +12,8 @@ export class VggShapeError extends Error {
 }
 
 /** Convolutions per block, as in `vggLayers`. */
-const blockConvs: Record<VggDepth, number[]> = { 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4, 4] };
+const blockConvs: Record<VggDepth, number[]> = { 11: [1, 1, 2, 2, 2], 13: [2, 2, 2, 2, 2], 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4, 4] };
+const depthByConvs = new Map(Object.entries(blockConvs).map(([depth, blocks]) => [blocks.reduce((a, b) => a + b, 0), Number(depth) as VggDepth]));
 
 export interface VggTensorShapes {
   /** Output channels of every convolution, in order. */
@@ -27,10 +28,10 @@ export interface VggTensorShapes {
  */
 export function vggArchitectureFromShapes(shapes: VggTensorShapes, expectedDepth?: VggDepth): Architecture {
   const convs = shapes.convOutChannels.length;
-  const depth = convs === 13 ? 16 : convs === 16 ? 19 : null;
-  if (depth === null) throw new VggShapeError(`has ${convs} convolutions; VGG16 has 13 and VGG19 has 16`);
+  const depth = depthByConvs.get(convs);
+  if (depth === undefined) throw new VggShapeError(`has ${convs} convolutions; VGG11 has 8, VGG13 10, VGG16 13 and VGG19 16`);
   if (expectedDepth !== undefined && expectedDepth !== depth) {
-    throw new VggShapeError(`has ${convs} convolutions but vgg${expectedDepth} has ${expectedDepth === 16 ? 13 : 16}`);
+    throw new VggShapeError(`has ${convs} convolutions but vgg${expectedDepth} has ${blockConvs[expectedDepth].reduce((a, b) => a + b, 0)}`);
   }
   const widths: number[] = [];
   let conv = 0;

@@ -2,12 +2,14 @@ import type { LayerSpec } from '../ops/layers.ts';
 import { chain, type Architecture } from '../graph/model.ts';
 import { torchvisionPreprocess } from '../model/preprocess.ts';
 
-export type VggDepth = 16 | 19;
-export const builtinArchitectures = ['vgg16', 'vgg19'] as const;
+export type VggDepth = 11 | 13 | 16 | 19;
+export const builtinArchitectures = ['vgg11', 'vgg13', 'vgg16', 'vgg19'] as const;
 export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
 
 /** Convolutions per block; every block ends in a 2×2/2 max-pool. */
 const vggBlocks: Record<VggDepth, number[]> = {
+  11: [1, 1, 2, 2, 2],
+  13: [2, 2, 2, 2, 2],
   16: [2, 2, 3, 3, 3],
   19: [2, 2, 4, 4, 4],
 };
@@ -23,7 +25,7 @@ export interface VggOptions {
 }
 
 /**
- * VGG16/VGG19 for ImageNet (Simonyan & Zisserman, configurations D and E): 3×3/1 convs with padding 1 and ReLU, five
+ * VGG-11/13/16/19 for ImageNet (Simonyan & Zisserman, configurations A, B, D and E): 3×3/1 convs with padding 1 and ReLU, five
  * max-pools, then fc6 (25088 → 4096), fc7 (4096 → 4096), fc8 (4096 → classes) and softmax. Layer names follow the
  * paper (`conv3_2`, `pool3`, `fc6`); loaders map checkpoint names onto them.
  */
@@ -68,7 +70,12 @@ export function vggArchitecture(depth: VggDepth, options: VggOptions = {}): Arch
 }
 
 export function builtinArchitecture(name: string): Architecture {
-  if (name === 'vgg16') return vggArchitecture(16);
-  if (name === 'vgg19') return vggArchitecture(19);
+  const depth = /^vgg(11|13|16|19)$/.exec(name);
+  if (depth) return vggArchitecture(Number(depth[1]) as VggDepth);
   throw new Error(`unknown architecture "${name}"; built in: ${builtinArchitectures.join(', ')}`);
+}
+
+/** The depth a VGG name stands for. */
+export function vggDepth(name: BuiltinArchitecture): VggDepth {
+  return Number(name.slice(3)) as VggDepth;
 }

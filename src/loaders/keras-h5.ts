@@ -13,7 +13,7 @@
  */
 import h5wasm, { type Dataset, type Group } from 'h5wasm';
 import { imagenetLabels } from '../labels/imagenet.ts';
-import type { BuiltinArchitecture } from '../architectures/vgg.ts';
+import { vggDepth, type BuiltinArchitecture } from '../architectures/vgg.ts';
 import { graphOf, ModelWeightsError, validateModel, type Architecture, type GraphNode, type Model } from '../graph/model.ts';
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
 import { ModelShapeError } from '../model/shapes.ts';
@@ -185,7 +185,7 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
     try {
       architecture = vggArchitectureFromShapes(
         { convOutChannels: convs.map((c) => c.kernel.shape[3]), dense: denses.map((d) => [d.kernel.shape[1], d.kernel.shape[0]] as [number, number]) },
-        options.arch === undefined ? undefined : options.arch === 'vgg16' ? 16 : 19,
+        options.arch === undefined ? undefined : vggDepth(options.arch),
       );
     } catch (error) {
       if (error instanceof VggShapeError) throw new ModelFormatError(file, error.message);

@@ -4,7 +4,7 @@
  * folded. F32, F16 and BF16 tensors are read as float32.
  */
 import { imagenetLabels } from '../labels/imagenet.ts';
-import type { BuiltinArchitecture } from '../architectures/vgg.ts';
+import { vggDepth, type BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Conv2dSpec, DenseSpec } from '../ops/layers.ts';
 import { validateModel, type Architecture, type GraphNode, type Model, type NodeWiring } from '../graph/model.ts';
 import type { Preprocess } from '../model/preprocess.ts';
@@ -118,7 +118,7 @@ export interface SafetensorsModelOptions {
 }
 
 /** Strips wrappers that training code adds in front of torchvision names (`module.`, `model.`). */
-function canonicalNames(names: string[]): Map<string, string> {
+export function canonicalNames(names: string[]): Map<string, string> {
   const prefixes = ['module.', 'model.'];
   return new Map(
     names.map((name) => {
@@ -143,7 +143,7 @@ function inferArchitecture(st: Safetensors, names: Map<string, string>, convIndi
   try {
     return vggArchitectureFromShapes(
       { convOutChannels: convIndices.map((i) => shapeOf(`features.${i}.weight`)[0]), dense },
-      arch === undefined ? undefined : arch === 'vgg16' ? 16 : 19,
+      arch === undefined ? undefined : vggDepth(arch),
     );
   } catch (error) {
     if (error instanceof VggShapeError) throw new ModelFormatError(st.file, error.message);

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
+import { GpuModel } from '../src/forward/gpu-model.ts';
+import { graphArchitectureNames, graphArchitectures, type GraphArchitectureName } from '../src/architectures/index.ts';
+import { randomModel } from '../src/graph/random-model.ts';
+import { buildGraph, graphOf } from '../src/graph/model.ts';
+import { loadTorchvisionGraph, recogniseArchitecture } from '../src/loaders/torchvision-graph.ts';
+import { elementCount } from '../src/model/shapes.ts';
+import { rules } from '../src/ops/common/rules.ts';
+import { forwardReference } from '../src/reference/forward.ts';
+import { expectClose } from './helpers/compare.ts';
+import { testGpu } from './helpers/gpu.ts';
+import { randomInput } from './helpers/nets.ts';
+import { expectTreeMatchesReference } from './helpers/tree-compare.ts';
+
+/** Debian's python3-torchvision: the independent oracle for every built-in graph architecture. */
+const python = '/usr/bin/python3';
+const oracle = new URL('./helpers/torchvision_oracle.py', import.meta.url).pathname;
+const hasTorchvision = existsSync(python) && (() => {
+  try {
+    execFileSync(python, ['-c', 'import torchvision'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const scratch = mkdtempSync(join(tmpdir(), 'fixations-torchvision-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The logits tensor: the input of the softmax every built-in ends in. */
+function logitsOf(name: GraphArchitectureName): string {
+  const { nodes, output } = graphArchitectures[name]().architecture;
+  return nodes.find((n) => n.output === output)!.inputs[0];
+}
+
+describe.skipIf(!hasTorchvision)('built-in graph architectures against torchvision itself', () => {
+  // torchvision's torchvision.models names; alexnet-caffe has no torchvision counterpart.
+  const names = graphArchitectureNames.filter((n) => n !== 'alexnet-caffe');
+  for (const name of names) {
+    it(`${name}: torchvision's own state_dict loads by name, and our CPU reference gives torchvision's logits`, () => {
+      const dir = join(scratch, name);
+      execFileSync('mkdir', ['-p', dir]);
+      // Small inputs keep the reference fast; every net ends in an adaptive or global pool, as torchvision's do.
+      const size = name === 'alexnet' ? 96 : 64;
+      execFileSync(python, [oracle, name, String(size), '7', dir], { stdio: 'pipe' });
+      const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
+      const model = loadTorchvisionGraph({ bytes, fileName: `${name}.safetensors`, inputSize: size });
+      expect(model.name).toBe(name === 'mobilenet_v2' ? 'mobilenet_v2' : name);
+      const input = new Float32Array(readFileSync(join(dir, 'input.bin')).buffer.slice(0));
+      const want = new Float32Array(readFileSync(join(dir, 'logits.bin')).buffer.slice(0));
+      const got = forwardReference(model, input).get(logitsOf(name))!;
+      expectClose(got, want, 1e-4, `${name} logits`);
+    });
+  }
+});
+
+describe('built-in graph architectures', () => {
+  it('every one builds a valid graph at 224×224 with 1000 classes', () => {
+    for (const name of graphArchitectureNames) {
+      const { architecture } = graphArchitectures[name]();
+      const graph = buildGraph(architecture);
+      expect(graph.shapes.get(architecture.output), name).toEqual({ channels: 1000, height: 1, width: 1 });
+    }
+  });
+
+  it('recognises each from its parameter names', () => {
+    for (const name of graphArchitectureNames) {
+      const built = graphArchitectures[name]();
+      const names = new Set<string>();
+      for (const source of built.parameters.values()) {
+        if (source.weight) names.add(source.weight);
+        if (source.bias) names.add(source.bias);
+        if (source.batchNorm) ['weight', 'bias', 'running_mean', 'running_var'].forEach((f) => names.add(`${source.batchNorm!.name}.${f}`));
+      }
+      const shapes = new Map(built.architecture.nodes.flatMap((n) => ('kernel' in n ? [[`${n.name}.weight`, [n.outChannels, n.inChannels, n.kernel, n.kernel]]] : [])));
+      expect(recogniseArchitecture(names, (n) => shapes.get(n) ?? [0, 0, 0, 0]), name).toBe(name);
+    }
+  });
+});
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+/** Full size, seeded random weights, once each (SwiftShader is slow): the GPU equals the CPU reference. */
+describe('full-size architectures on the GPU equal the CPU reference', () => {
+  for (const name of ['resnet50', 'googlenet', 'densenet121', 'mobilenet_v2', 'alexnet'] as const) {
+    it(`${name} at 224×224: every kept tensor, then a backtrack from the top class with both rules`, async () => {
+      const model = randomModel(graphArchitectures[name]().architecture, 3);
+      const gpu = await GpuModel.create(await testGpu(), model);
+      const backtracker = await GpuBacktracker.create(gpu);
+      cleanups.push(() => (backtracker.destroy(), gpu.destroy()));
+      const input = randomInput(elementCount(model.input), 5);
+      await gpu.runTensor(input);
+      const activations = await gpu.readActivations();
+      const want = forwardReference(model, input);
+      for (const [tensor, values] of activations) expectClose(values, want.get(tensor)!, 2e-3, `${name} ${tensor}`);
+      const scores = activations.get(model.output)!;
+      const top = scores.indexOf(Math.max(...scores));
+      for (const rule of rules) {
+        const { tree } = await backtracker.run(top, rule);
+        const { explainedDifferences } = expectTreeMatchesReference(model, activations, tree, rule, `${name} ${rule}`);
+        explainedDifferences.forEach((d) => console.log(d));
+        expect(tree.levels.at(-1)!.nodes.length, `${name} ${rule}: fixations`).toBeGreaterThan(0);
+      }
+      console.log(`${name}: ${graphOf(model).tensors.length} tensors, peak activations ${(gpu.memory.peakBytes / 2 ** 20).toFixed(1)} MiB`);
+    });
+  }
+});
