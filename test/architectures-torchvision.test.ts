@@ -51,8 +51,12 @@ describe.skipIf(!hasTorchvision)('built-in graph architectures against torchvisi
       const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
       const model = loadTorchvisionGraph({ bytes, fileName: `${name}.safetensors`, inputSize: size });
       expect(model.name).toBe(name === 'mobilenet_v2' ? 'mobilenet_v2' : name);
-      const input = new Float32Array(readFileSync(join(dir, 'input.bin')).buffer.slice(0));
-      const want = new Float32Array(readFileSync(join(dir, 'logits.bin')).buffer.slice(0));
+      const floats = (file: string) => {
+        const bytes = readFileSync(join(dir, file));
+        return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      };
+      const input = floats('input.bin');
+      const want = floats('logits.bin');
       const got = forwardReference(model, input).get(logitsOf(name))!;
       expectClose(got, want, 1e-4, `${name} logits`);
     });

@@ -23,7 +23,7 @@ export function densenet121(options: ClassifierOptions = {}): BuiltArchitecture 
       const input = features.length === 1 ? features[0] : b.concat(`${p}.input`, [...features]);
       let y = b.batchNorm(`${p}.norm1`, input, 'relu');
       y = b.conv(`${p}.conv1`, y, 4 * growth, 1, { activation: 'relu', batchNorm: `${p}.norm2` });
-      features.push(b.conv(`${p}.conv2`, y, growth, 3));
+      features.push(b.conv(`${p}.conv2`, y, growth, 3, { bias: false }));
     }
     x = b.concat(`features.denseblock${block + 1}`, features);
     if (block < 3) {
