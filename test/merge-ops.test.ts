@@ -243,7 +243,7 @@ async function expectOpsZeroTheirPadding(model: Model): Promise<void> {
     gpu.context.device.queue.writeBuffer(buffer, 0, new Float32Array(buffer.size / 4).fill(-7.5));
   }
   await gpu.runTensor(randomInput(elementCount(model.input), 8));
-  const written = model.nodes.filter((n) => ['concat', 'batchnorm', 'lrn', 'activation'].includes(n.kind)).map((n) => n.output);
+  const written = model.nodes.filter((n) => ['concat', 'batchnorm', 'lrn', 'activation', 'dense'].includes(n.kind)).map((n) => n.output);
   await expectZeroPadding(gpu, written, model.name);
 }
 

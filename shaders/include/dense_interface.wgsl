@@ -6,6 +6,10 @@ struct Params {
   rows: u32,
   rowOffset: u32,
   activation: u32,
+  // The output's padding lanes [padFrom, padTo) are written 0 by the last chunk's first row, so the vector stays
+  // zero-padded when its buffer is shared with other tensors.
+  padFrom: u32,
+  padTo: u32,
 }
 
 @group(0) @binding(0) var<storage, read> input: array<vec4f>;

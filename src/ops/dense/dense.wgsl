@@ -7,6 +7,9 @@
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let r = id.x;
+  if (r == 0u) {
+    for (var p = params.padFrom; p < params.padTo; p++) { output[p] = 0.0; }
+  }
   if (r >= params.rows) { return; }
   let row = r * params.inC4;
   var acc = vec4f(0.0);

@@ -22,6 +22,9 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
     if (lane < stride) { partial[lane] += partial[lane + stride]; }
   }
   if (lane == 0u) {
+    if (r == 0u) {
+      for (var p = params.padFrom; p < params.padTo; p++) { output[p] = 0.0; }
+    }
     let o = params.rowOffset + r;
     output[o] = activate(vec4f(partial[0] + bias[o]), params.activation).x;
   }

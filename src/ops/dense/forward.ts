@@ -54,7 +54,14 @@ export class DenseOp implements GpuOp {
         Dispatch.create(
           context,
           { shader: kernel === 'workgroup' ? 'ops/dense/dense_workgroup' : 'ops/dense/dense' },
-          { inC4: input.c4, rows: chunk.count, rowOffset: chunk.first, activation: activationCode(layer.activation) },
+          {
+            inC4: input.c4,
+            rows: chunk.count,
+            rowOffset: chunk.first,
+            activation: activationCode(layer.activation),
+            padFrom: layer.outFeatures,
+            padTo: chunk.first + chunk.count === layer.outFeatures ? output.c4 * 4 : layer.outFeatures,
+          },
           { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
           // A workgroup per row: the grid counts workgroups of 64.
           [kernel === 'workgroup' ? chunk.count * 64 : chunk.count],
