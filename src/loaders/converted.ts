@@ -91,6 +91,11 @@ function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
       if (n > max) r.fail(`${path}.${key}`, `must be at most ${max} (is ${n})`);
       return n;
     },
+    integers: (key, length, min) => {
+      const list = r.array(o[key], `${path}.${key}`);
+      if (list.length !== length) r.fail(`${path}.${key}`, `must list ${length} integers (has ${list.length})`);
+      return list.map((v, i) => r.integer(v, `${path}.${key}[${i}]`, min));
+    },
     finite: (key) => r.finite(o[key], `${path}.${key}`),
     boolean: (key) => {
       if (typeof o[key] !== 'boolean') r.fail(`${path}.${key}`, `must be true or false (is ${JSON.stringify(o[key])})`);
