@@ -95,6 +95,11 @@ function layerSpec(r: ManifestReader, value: unknown, path: string): LayerSpec {
   const name = r.string(o.name, `${path}.name`);
   const fields: SpecFields = {
     integer: (key, min, max = limits.features) => r.integer(o[key], `${path}.${key}`, min, max),
+    integers: (key, length, min) => {
+      const list = r.array(o[key], `${path}.${key}`);
+      if (list.length !== length) r.fail(`${path}.${key}`, `must list ${length} integers (has ${list.length})`);
+      return list.map((v, i) => r.integer(v, `${path}.${key}[${i}]`, min));
+    },
     finite: (key) => r.finite(o[key], `${path}.${key}`),
     boolean: (key) => {
       if (typeof o[key] !== 'boolean') r.fail(`${path}.${key}`, `must be true or false (is ${JSON.stringify(o[key])})`);

@@ -41,6 +41,8 @@ export interface KernelChoices {
   pointwise: boolean;
   /** Run convolutions over at most 4 input channels (an RGB first layer) as im2col + matrix product. */
   im2col: boolean;
+  /** Run depthwise convolutions (groups = channels) with their own kernel; otherwise as grouped direct convolutions. */
+  depthwise: boolean;
   /** Tile of the GEMM behind Winograd and pointwise convolutions. */
   gemmTile: GemmTile;
   dense: DenseKernel;
@@ -51,6 +53,7 @@ export const defaultKernelChoices: KernelChoices = {
   winograd: true,
   pointwise: true,
   im2col: true,
+  depthwise: true,
   gemmTile: { tileM: 8, tileN4: 4, threads: 64 },
   dense: 'invocation',
 };

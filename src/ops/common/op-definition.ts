@@ -106,6 +106,8 @@ export interface BacktrackHost<L> {
 /** A node's fields as a stored model gives them (the converted format), each read with a check naming it. */
 export interface SpecFields {
   integer(key: string, min: number, max?: number): number;
+  /** A list of exactly `length` integers, each at least `min` (conv2d's pads). */
+  integers(key: string, length: number, min: number): number[];
   finite(key: string): number;
   boolean(key: string): boolean;
   oneOf<T extends string>(key: string, options: readonly T[]): T;

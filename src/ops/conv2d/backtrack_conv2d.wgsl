@@ -1,22 +1,26 @@
 // Backtracking through a convolution. One invocation per node (oc, oy, ox) of the memory vector above:
-// 1. for every input channel, the sum of w·a over the node's receptive field (padding counts as zero);
-// 2. the strongest channel (ties: lowest channel);
-// 3. `hysm`: the strongest single product w·a inside that channel's window (ties: lowest position);
-//    `official`: the window centre S·y − P + (K − 1)/2, clamped into the input.
-// Weights are [outChannel][ky][kx][inChannel padded to 4] (big layers in chunks of output channels, one dispatch each)
-// and activations channels-last, so step 1 reads both as vec4s of input channels: four channel sums at once, each
-// summed over the window in the same order as one at a time would. 64 invocations per workgroup.
+// 1. for every input channel of the node's group, the sum of w·a over its receptive field (padding counts as zero);
+// 2. the strongest of those channels (ties: lowest channel; a depthwise node's group is its one channel);
+// 3. `hysm`: the strongest single product w·a inside that channel's window (in bounds; ties: lowest position);
+//    `official`: the window centre S·y − P + (K − 1)/2 with P the top or left padding, clamped into the input.
+// Weights are [outChannel][ky][kx][span4 vec4s from the vec4 holding the group's first input channel] (big layers in
+// chunks of output channels, one dispatch each) and activations channels-last, so step 1 reads both as vec4s of input
+// channels, lanes aligned: four channel sums at once, each summed over the window in the same order as one at a time
+// would. Lanes outside the group have zero weights and are never chosen. 64 invocations per workgroup.
 
 struct Params {
   inWidth: u32,
   inHeight: u32,
-  inChannels: u32,
   inC4: u32,
   outWidth: u32,
   outHeight: u32,
   kernel: u32,
   stride: u32,
-  padding: u32,
+  padTop: u32,
+  padLeft: u32,
+  inPerGroup: u32,
+  outPerGroup: u32,
+  span4: u32,
   chunkFirstChannel: u32,
   chunkChannels: u32,
   centre: u32,
@@ -35,18 +39,21 @@ struct Params {
 
 //#include memory_vector
 
-/** Index (in vec4s) of the four input channels from c4·4 of weight row `row` at (ky, kx), and of a pixel's. */
-fn weightAt(row: u32, ky: u32, kx: u32, c4: u32) -> u32 {
-  return ((row * params.kernel + ky) * params.kernel + kx) * params.inC4 + c4;
+/**
+ * Index (in vec4s) of weight row `row`'s vec4 `local` (input channels from (c4First + local)·4, c4First the row's
+ * group's first vec4) at (ky, kx), and of a pixel's vec4 c4.
+ */
+fn weightAt(row: u32, ky: u32, kx: u32, local: u32) -> u32 {
+  return ((row * params.kernel + ky) * params.kernel + kx) * params.span4 + local;
 }
 
 fn pixelAt(iy: u32, ix: u32, c4: u32) -> u32 {
   return (iy * params.inWidth + ix) * params.inC4 + c4;
 }
 
-fn product(row: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32 {
+fn product(row: u32, c4First: u32, channel: u32, ky: u32, kx: u32, iy: u32, ix: u32) -> f32 {
   let c4 = channel / 4u;
-  return weights[weightAt(row, ky, kx, c4)][channel % 4u] * activations[pixelAt(iy, ix, c4)][channel % 4u];
+  return weights[weightAt(row, ky, kx, c4 - c4First)][channel % 4u] * activations[pixelAt(iy, ix, c4)][channel % 4u];
 }
 
 @compute @workgroup_size(64)
@@ -60,8 +67,13 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let ox = node % params.outWidth;
   if (oc < params.chunkFirstChannel || oc >= params.chunkFirstChannel + params.chunkChannels) { return; }
   let row = oc - params.chunkFirstChannel;
-  let y0 = i32(oy * params.stride) - i32(params.padding);
-  let x0 = i32(ox * params.stride) - i32(params.padding);
+  // The node's group's input channels [inFirst, inEnd), in the vec4s [c4First, c4End).
+  let inFirst = (oc / params.outPerGroup) * params.inPerGroup;
+  let inEnd = inFirst + params.inPerGroup;
+  let c4First = inFirst / 4u;
+  let c4End = (inEnd + 3u) / 4u;
+  let y0 = i32(oy * params.stride) - i32(params.padTop);
+  let x0 = i32(ox * params.stride) - i32(params.padLeft);
   // The receptive field clipped to the input: padding contributes zero, so it is skipped.
   let kyFirst = u32(max(0, -y0));
   let kyEnd = u32(clamp(i32(params.inHeight) - y0, 0, i32(params.kernel)));
@@ -77,18 +89,18 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let w${t} = weightAt(row, ky${t}, kx${t}, 0u);
   let p${t} = select(0u, pixelAt(u32(y0 + i32(ky${t})), u32(x0 + i32(kx${t})), 0u), inside${t});
   //#end
-  var bestChannel = 0u;
+  var bestChannel = inFirst;
   var bestSum = 0.0;
-  for (var c4 = 0u; c4 * 4u < params.inChannels; c4++) {
+  for (var c4 = c4First; c4 < c4End; c4++) {
     var sums = vec4f(0.0);
     //#unroll t TAPS
-    sums += select(vec4f(0.0), weights[w${t} + c4] * activations[p${t} + c4], inside${t});
+    sums += select(vec4f(0.0), weights[w${t} + c4 - c4First] * activations[p${t} + c4], inside${t});
     //#end
     // Lanes are visited only when one can win (ties keep the lowest channel, as a strict > in channel order does).
-    if (c4 == 0u || max(max(sums.x, sums.y), max(sums.z, sums.w)) > bestSum) {
+    if (c4 == c4First || max(max(sums.x, sums.y), max(sums.z, sums.w)) > bestSum) {
       for (var lane = 0u; lane < 4u; lane++) {
         let channel = c4 * 4u + lane;
-        if (channel < params.inChannels && (channel == 0u || sums[lane] > bestSum)) {
+        if (channel >= inFirst && channel < inEnd && (channel == inFirst || sums[lane] > bestSum)) {
           bestSum = sums[lane];
           bestChannel = channel;
         }
@@ -109,7 +121,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       for (var kx = kxFirst; kx < kxEnd; kx++) {
         let iy = u32(y0 + i32(ky));
         let ix = u32(x0 + i32(kx));
-        let p = product(row, bestChannel, ky, kx, iy, ix);
+        let p = product(row, c4First, bestChannel, ky, kx, iy, ix);
         if (first || p > best) {
           best = p;
           y = iy;

@@ -5,6 +5,9 @@
 // the tile loops are unrolled by the template (SwiftShader keeps nothing in registers otherwise). No workgroup memory:
 // on a CPU driver barriers cost more than they save. Invocations are numbered flat, output-channel blocks fastest (so
 // neighbours share input reads and one pipeline serves every layer); overflow of the grid's x folds into y.
+// Grouped convolutions: the weights are block-diagonal (zero outside a column's group), and an invocation loops only
+// over the input vec4s its tile's groups read (all of them when groups = 1). Padding before the input is padTop and
+// padLeft; padding after it needs nothing: pixels outside the input read as zero.
 
 const TILE_M = ${TILE_M}u;
 const TILE_N4 = ${TILE_N4}u;
@@ -19,7 +22,11 @@ struct Params {
   outC4: u32,
   kernel: u32,
   stride: u32,
-  padding: u32,
+  padTop: u32,
+  padLeft: u32,
+  inPerGroup: u32,
+  outPerGroup: u32,
+  outChannels: u32,
   tilesPerRow: u32,
   columnBlocks: u32,
   pixelTiles: u32,
@@ -48,6 +55,11 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
 
   let cols4 = params.chunkCols4;
   let inC4 = params.inC4;
+  // The input vec4s [c4First, c4End) that hold the groups of this tile's output channels.
+  let firstOut = (params.chunkOffset4 + col4) * 4u;
+  let lastOut = min(firstOut + TILE_N4 * 4u, params.outChannels) - 1u;
+  let c4First = (firstOut / params.outPerGroup) * params.inPerGroup / 4u;
+  let c4End = ((lastOut / params.outPerGroup + 1u) * params.inPerGroup + 3u) / 4u;
   //#unroll m TILE_M
   //#unroll n TILE_N4
   var acc${m}_${n} = vec4f(0.0);
@@ -55,16 +67,16 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   //#end
 
   for (var ky = 0u; ky < params.kernel; ky++) {
-    let iy = i32(oy * params.stride + ky) - i32(params.padding);
+    let iy = i32(oy * params.stride + ky) - i32(params.padTop);
     if (iy < 0 || iy >= i32(params.inHeight)) { continue; }
     for (var kx = 0u; kx < params.kernel; kx++) {
       //#unroll m TILE_M
-      let ix${m} = i32((ox0 + ${m}u) * params.stride + kx) - i32(params.padding);
+      let ix${m} = i32((ox0 + ${m}u) * params.stride + kx) - i32(params.padLeft);
       let inside${m} = ix${m} >= 0 && ix${m} < i32(params.inWidth);
       let base${m} = (u32(iy) * params.inWidth + u32(select(0, ix${m}, inside${m}))) * inC4;
       //#end
-      var row = (ky * params.kernel + kx) * inC4 * 4u * cols4 + col4;
-      for (var c4 = 0u; c4 < inC4; c4++) {
+      var row = ((ky * params.kernel + kx) * inC4 + c4First) * 4u * cols4 + col4;
+      for (var c4 = c4First; c4 < c4End; c4++) {
         //#unroll m TILE_M
         let a${m} = select(vec4f(0.0), input[base${m} + c4], inside${m});
         //#end

@@ -1,7 +1,7 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer } from './spec.ts';
+import { convGroups, convPads, type Conv2dLayer } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
 import { splitRows } from '../../gpu/split-rows.ts';
@@ -10,20 +10,24 @@ import { defaultConv2dTile, type Conv2dTile } from '../common/kernel-choices.ts'
 
 /**
  * Weights of output-channel vec4 columns [first4, first4 + cols4) in the kernel's layout:
- * [ky][kx][inChannel padded to 4][column padded to paddedCols4·4].
+ * [ky][kx][inChannel padded to 4][column padded to paddedCols4·4]. Grouped convolutions are laid out block-diagonally:
+ * a column holds zeros outside its group's input channels, which the direct kernel skips (see conv2d.wgsl) and the
+ * GEMM of im2col multiplies.
  */
 export function conv2dGpuWeights(layer: Conv2dLayer, first4: number, cols4: number, paddedCols4: number): Float32Array {
   const { kernel: k, inChannels, outChannels } = layer;
+  const { inPerGroup, outPerGroup } = convGroups(layer);
   const inPadded = Math.ceil(inChannels / 4) * 4;
   const width = paddedCols4 * 4;
   const out = new Float32Array(k * k * inPadded * width);
   for (let col = 0; col < cols4 * 4; col++) {
     const oc = first4 * 4 + col;
     if (oc >= outChannels) break;
-    for (let ic = 0; ic < inChannels; ic++) {
+    const firstIn = Math.floor(oc / outPerGroup) * inPerGroup;
+    for (let i = 0; i < inPerGroup; i++) {
       for (let ky = 0; ky < k; ky++) {
         for (let kx = 0; kx < k; kx++) {
-          out[((ky * k + kx) * inPadded + ic) * width + col] = layer.weight[((oc * inChannels + ic) * k + ky) * k + kx];
+          out[((ky * k + kx) * inPadded + firstIn + i) * width + col] = layer.weight[((oc * inPerGroup + i) * k + ky) * k + kx];
         }
       }
     }
@@ -80,7 +84,11 @@ export class Conv2dOp {
         outC4,
         kernel: layer.kernel,
         stride: layer.stride,
-        padding: layer.padding,
+        padTop: convPads(layer).top,
+        padLeft: convPads(layer).left,
+        inPerGroup: convGroups(layer).inPerGroup,
+        outPerGroup: convGroups(layer).outPerGroup,
+        outChannels: layer.outChannels,
         tilesPerRow,
         columnBlocks,
         pixelTiles,

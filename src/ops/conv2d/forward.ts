@@ -3,6 +3,7 @@ import type { GpuOp } from '../../gpu/dispatch.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { KernelChoices } from '../common/kernel-choices.ts';
 import type { ForwardEnv, ForwardHost } from '../common/op-definition.ts';
+import { Conv2dDepthwiseOp, depthwiseApplies } from './depthwise.ts';
 import { Conv2dOp } from './direct.ts';
 import { Conv2dIm2colOp, im2colApplies, im2colBytes } from './im2col.ts';
 import { Conv2dPointwiseOp, pointwiseApplies } from './pointwise.ts';
@@ -27,9 +28,13 @@ function winogradScratch(layer: Conv2dLayer, inputs: GpuTensor[], output: GpuTen
   return { [transformedScratch]: bytes.transformed, [productsScratch]: bytes.products };
 }
 
-/** Which kernel runs a convolution: Winograd, a pointwise GEMM, im2col + GEMM, or the direct convolution. */
+/**
+ * Which kernel runs a convolution: the depthwise kernel, Winograd, a pointwise GEMM, im2col + GEMM, or the direct
+ * convolution (any groups, stride and padding). Winograd and pointwise run ungrouped convolutions only.
+ */
 function createConv2d(context: GpuContext, layer: Conv2dLayer, [input]: GpuTensor[], output: GpuTensor, env: ForwardEnv): Promise<GpuOp> {
   const { kernels, bindingLimit } = env;
+  if (kernels.depthwise && depthwiseApplies(layer)) return Conv2dDepthwiseOp.create(context, layer, input, output);
   if (Object.keys(winogradScratch(layer, [input], output, kernels, bindingLimit)).length > 0) {
     const workspace = { transformed: env.scratch.get(transformedScratch)!, products: env.scratch.get(productsScratch)! };
     return Conv2dWinogradOp.create(context, layer, input, output, workspace, kernels.gemmTile);

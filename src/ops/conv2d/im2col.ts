@@ -1,7 +1,7 @@
 import { createFilledBuffer, createStorageBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
+import { convPads, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { conv2dGpuWeights } from './direct.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
@@ -14,7 +14,10 @@ export function im2colBytes(layer: Conv2dSpec, output: { width: number; height: 
   return output.width * output.height * layer.kernel * layer.kernel * Math.ceil(layer.inChannels / 4) * 16;
 }
 
-/** Convolutions over one vec4 of input channels (an RGB first layer): their patch rows are small. */
+/**
+ * Convolutions over one vec4 of input channels (an RGB first layer): their patch rows are small. Grouped ones too: their
+ * weights are block-diagonal (conv2dGpuWeights), at most four times the work of a group-aware kernel on four channels.
+ */
 export function im2colApplies(layer: Conv2dSpec): boolean {
   return layer.inChannels <= 4;
 }
@@ -50,7 +53,8 @@ export class Conv2dIm2colOp implements GpuOp {
         pixels,
         kernel: layer.kernel,
         stride: layer.stride,
-        padding: layer.padding,
+        padTop: convPads(layer).top,
+        padLeft: convPads(layer).left,
         columns,
       }),
     ]);

@@ -2,7 +2,8 @@
 // row p of the output holds output pixel p's receptive field, tap-major, a vec4 of input channels per column
 // ((ky·K + kx)·inC4 + c4), zero where the window reaches into padding. Used for thin inputs (an RGB first layer), where
 // the rows stay small and Winograd's transforms cost more than they save. One invocation per (pixel, column), 64 per
-// workgroup; overflow of the grid's x folds into y.
+// workgroup; overflow of the grid's x folds into y. The window starts padTop rows above and padLeft columns left of
+// the output pixel's stride position; padding after the input needs nothing (outside reads as zero).
 
 struct Params {
   inWidth: u32,
@@ -12,7 +13,8 @@ struct Params {
   pixels: u32,
   kernel: u32,
   stride: u32,
-  padding: u32,
+  padTop: u32,
+  padLeft: u32,
   columns: u32,
 }
 
@@ -28,8 +30,8 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let pixel = index / params.columns;
   let c4 = column % params.inC4;
   let tap = column / params.inC4;
-  let iy = i32((pixel / params.outWidth) * params.stride + tap / params.kernel) - i32(params.padding);
-  let ix = i32((pixel % params.outWidth) * params.stride + tap % params.kernel) - i32(params.padding);
+  let iy = i32((pixel / params.outWidth) * params.stride + tap / params.kernel) - i32(params.padTop);
+  let ix = i32((pixel % params.outWidth) * params.stride + tap % params.kernel) - i32(params.padLeft);
   var value = vec4f(0.0);
   if (iy >= 0 && ix >= 0 && iy < i32(params.inHeight) && ix < i32(params.inWidth)) {
     value = input[(u32(iy) * params.inWidth + u32(ix)) * params.inC4 + c4];

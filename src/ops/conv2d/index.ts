@@ -17,6 +17,9 @@ export const conv2dOp: OpDefinition<Conv2dSpec, Conv2dLayer> = {
     inChannels: f.integer('inChannels', 1),
     outChannels: f.integer('outChannels', 1),
     activation: f.oneOf('activation', activations),
+    // Optional: models converted before grouped convolutions have neither, and keep their stored form.
+    ...(f.has('groups') ? { groups: f.integer('groups', 1) } : {}),
+    ...(f.has('pads') ? { pads: f.integers('pads', 4, 0) as [number, number, number, number] } : {}),
   }),
   weights: conv2dWeights,
   fanOut: () => 1,

@@ -1,14 +1,17 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
-import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
+import { convGroups, symmetricPadding, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
 import type { GemmTile } from '../common/kernel-choices.ts';
 import { GemmOp, paddedColumns4 } from './gemm.ts';
 
-/** A 1×1 stride-1 convolution without padding is a matrix product over pixels: the activation is already A. */
+/**
+ * A 1×1 stride-1 ungrouped convolution without padding is a matrix product over pixels: the activation is already A.
+ * (Grouped 1×1 convolutions run direct, which reads only each group's channels.)
+ */
 export function pointwiseApplies(layer: Conv2dSpec): boolean {
-  return layer.kernel === 1 && layer.stride === 1 && layer.padding === 0;
+  return layer.kernel === 1 && layer.stride === 1 && symmetricPadding(layer) === 0 && convGroups(layer).groups === 1;
 }
 
 /** B = Wᵀ: [inChannel padded to 4][outChannel, columns padded to paddedCols4·4]. */

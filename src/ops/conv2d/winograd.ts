@@ -1,7 +1,7 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import type { Conv2dLayer, Conv2dSpec } from './spec.ts';
+import { convGroups, convPads, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
 import { foldedGrid } from '../../gpu/dispatch.ts';
@@ -13,11 +13,12 @@ import type { GpuOp } from '../../gpu/dispatch.ts';
 export const winogradPositions = 16;
 
 /**
- * 3×3 stride-1 convolutions with more than one vec4 of input channels: with fewer (an RGB input layer) the transforms
- * cost more than the multiply-adds they save (measured on Tiny Darknet's conv1: 65 ms Winograd, 52 ms direct).
+ * 3×3 stride-1 ungrouped convolutions with more than one vec4 of input channels: with fewer (an RGB input layer) the
+ * transforms cost more than the multiply-adds they save (measured on Tiny Darknet's conv1: 65 ms Winograd, 52 ms
+ * direct). Any padding, asymmetric too.
  */
 export function winogradApplies(layer: Conv2dSpec): boolean {
-  return layer.kernel === 3 && layer.stride === 1 && layer.inChannels > 4;
+  return layer.kernel === 3 && layer.stride === 1 && layer.inChannels > 4 && convGroups(layer).groups === 1;
 }
 
 export function winogradTiles(output: { width: number; height: number }): { tilesX: number; tiles: number } {
@@ -98,7 +99,7 @@ export class Conv2dWinogradOp implements GpuOp {
     const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),
       createFilledBuffer(context, `${layer.name}.bias`, biasData),
-      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, padding: layer.padding }),
+      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, padTop: convPads(layer).top, padLeft: convPads(layer).left }),
       backward.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, activation: activationCode(layer.activation) }),
     ]);
     const gemm = await GemmOp.create(

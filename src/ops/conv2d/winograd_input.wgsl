@@ -1,6 +1,7 @@
 // Winograd F(2×2, 3×3), step 1 of 3: the input transform. One invocation per (2×2 output tile, vec4 of input
 // channels), 64 per workgroup: it loads the tile's 4×4 input patch (zero outside the image: padding) and writes
-// V = Bᵀ d B, 16 vec4s, one per transform position ξ, laid out [ξ][tile][c4] for the GEMM of step 2.
+// V = Bᵀ d B, 16 vec4s, one per transform position ξ, laid out [ξ][tile][c4] for the GEMM of step 2. Padding may differ
+// per side: the patch starts padTop rows above and padLeft columns left of the tile; beyond the input it reads zero.
 
 struct Params {
   inWidth: u32,
@@ -8,7 +9,8 @@ struct Params {
   c4: u32,
   tilesX: u32,
   tiles: u32,
-  padding: u32,
+  padTop: u32,
+  padLeft: u32,
 }
 
 @group(0) @binding(0) var<storage, read> input: array<vec4f>;
@@ -26,8 +28,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (index >= params.tiles * params.c4) { return; }
   let c = index % params.c4;
   let tile = index / params.c4;
-  let y0 = i32((tile / params.tilesX) * 2u) - i32(params.padding);
-  let x0 = i32((tile % params.tilesX) * 2u) - i32(params.padding);
+  let y0 = i32((tile / params.tilesX) * 2u) - i32(params.padTop);
+  let x0 = i32((tile % params.tilesX) * 2u) - i32(params.padLeft);
   //#unroll i 4
   //#unroll j 4
   let d${i}${j} = inputAt(y0 + ${i}, x0 + ${j}, c);
