@@ -13,7 +13,7 @@ import { createFlattenOp, createGlobalAvgPoolOp, createMaxPoolOp, createSoftmaxO
 import { PreprocessOp } from '../kernels/preprocess.ts';
 import type { Layer } from '../model/layers.ts';
 import { validateModel, type Model } from '../model/model.ts';
-import type { ResampleGeometry } from '../model/preprocess.ts';
+import type { ResampleGeometry, ResizeFilter } from '../model/preprocess.ts';
 import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { chwToPaddedHwc, createGpuTensor, paddedHwcToChw, type GpuTensor } from './gpu-tensor.ts';
 
@@ -110,6 +110,12 @@ export class GpuModel {
     const placed = await this.encodeAndSubmit(() => this.preprocess.upload(photo, geometry), true);
     const scores = await this.readScores();
     return { scores, geometry: placed, forwardMs: performance.now() - start };
+  }
+
+  /** Samples photos with another resize filter from the next run on (the model's recipe says which from then on). */
+  setResizeFilter(resizeFilter: ResizeFilter): void {
+    this.model.preprocess = { ...this.model.preprocess, resizeFilter };
+    this.preprocess.setPreprocess(this.model.preprocess);
   }
 
   /** Runs every layer on an input tensor given in CHW (tests and benchmarks that bypass the photo). */

@@ -7,7 +7,7 @@ import { tinyVggLabels } from '../labels/tiny-vgg.ts';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { Activation, Layer } from '../model/layers.ts';
 import { validateModel, type Model } from '../model/model.ts';
-import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
+import { caffePreprocess, cnnExplainerPreprocess, type Preprocess } from '../model/preprocess.ts';
 import { isVector, layerOutputShape, type TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError } from './format-error.ts';
 
@@ -305,7 +305,7 @@ export function loadTfjs(files: TfjsFiles): Model {
   const labels =
     files.labels ??
     (isTinyVgg ? [...tinyVggLabels] : classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`));
-  const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : unitRgbPreprocess(width, height));
+  const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : cnnExplainerPreprocess(width, height));
   const model: Model = { name: isTinyVgg && !files.name ? 'tiny-vgg' : modelName, input, preprocess, layers, labels };
   validateModel(model);
   return model;
