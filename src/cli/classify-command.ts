@@ -3,6 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { classify } from '../classify.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { closeSession, openSession, type ModelOptions } from './session.ts';
+import { describePreprocess } from '../model/preprocess.ts';
+import { counted } from '../plural.ts';
 
 export interface ClassifyOptions extends ModelOptions {
   top: number;
@@ -13,8 +15,9 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
   const session = await openSession(options);
   const { model, context } = session;
   console.log(
-    `${model.name}: ${model.input.width}×${model.input.height} ${model.preprocess.resize}, ${model.labels.length} classes ` +
-      `on ${context.adapter.name} (load ${session.loadMs.toFixed(0)} ms, upload ${session.uploadMs.toFixed(0)} ms)`,
+    `${model.name}: ${model.input.width}×${model.input.height}, ${counted(model.labels.length, 'class')} ` +
+      `on ${context.adapter.name} (load ${session.loadMs.toFixed(0)} ms, upload ${session.uploadMs.toFixed(0)} ms)\n` +
+      `  preprocessing: ${describePreprocess(model.preprocess)}`,
   );
   const results = [];
   try {
@@ -31,7 +34,7 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
     closeSession(session);
   }
   if (options.json) {
-    await writeFile(options.json, jsonText({ model: model.name, adapter: context.adapter.name, results }));
+    await writeFile(options.json, jsonText({ model: model.name, preprocess: model.preprocess, adapter: context.adapter.name, results }));
     console.log(`\nwrote ${options.json}`);
   }
 }

@@ -59,6 +59,7 @@ export async function writeExplanationOutputs(
   const json = {
     image: { file, width: photo.originalWidth, height: photo.originalHeight },
     model: explainer.model.name,
+    preprocess: explainer.model.preprocess,
     ...explanationJson(explanation, options.timings),
     maps: {
       ...mapsSummary(maps, photo),

@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
 import type { Model } from '../model/model.ts';
+import type { ResizeFilter } from '../model/preprocess.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
 export interface ModelOptions {
@@ -13,10 +14,13 @@ export interface ModelOptions {
   arch?: ModelFileOptions['arch'];
   weights?: string;
   classNames?: string;
+  /** Another resize filter than the model's origin uses (--resize-filter). */
+  resizeFilter?: ResizeFilter;
 }
 
-export function loadModelFromOptions(options: ModelOptions) {
-  return loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+export async function loadModelFromOptions(options: ModelOptions): Promise<Model> {
+  const model = await loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+  return options.resizeFilter ? { ...model, preprocess: { ...model.preprocess, resizeFilter: options.resizeFilter } } : model;
 }
 
 export interface Session {
