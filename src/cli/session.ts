@@ -7,6 +7,7 @@ import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
 import type { Model } from '../model/model.ts';
 import type { ResizeFilter } from '../model/preprocess.ts';
+import { hasNumberedLabels } from '../labels/model-labels.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
 export interface ModelOptions {
@@ -20,6 +21,9 @@ export interface ModelOptions {
 
 export async function loadModelFromOptions(options: ModelOptions): Promise<Model> {
   const model = await loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+  if (hasNumberedLabels(model.labels)) {
+    console.error(`note: ${options.model} came without class names, so classes show as "class N"; pass --class-names <file> (one name per line, in output order; for darknet, names.txt or imagenet.shortnames.list beside the .cfg is found by itself)`);
+  }
   return options.resizeFilter ? { ...model, preprocess: { ...model.preprocess, resizeFilter: options.resizeFilter } } : model;
 }
 

@@ -5,6 +5,7 @@ import type { KernelChoices } from '../forward/gpu-model.ts';
 import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Model } from '../model/model.ts';
+import type { ResizeFilter } from '../model/preprocess.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { mapsForExplanation } from '../postprocess/explanation-maps.ts';
 import type { Maps } from '../postprocess/maps.ts';
@@ -109,6 +110,15 @@ export class ExplainSession {
     const model = this.model;
     if (model) await this.setModel(model);
     return result;
+  }
+
+  /** Samples photos with another resize filter, and runs the network on the current photo again. */
+  setResizeFilter(filter: ResizeFilter): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.explainer || this.explainer.model.preprocess.resizeFilter === filter) return;
+      this.explainer.gpuModel.setResizeFilter(filter);
+      if (this.photo) this.request(Stage.Forward);
+    });
   }
 
   /** A new photo: runs the network. A live frame keeps the chosen class; any other photo goes back to the top-1. */

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { hasWeights, weightCount, biasCount } from '../model/layers.ts';
 import type { Model } from '../model/model.ts';
 import { formatShape } from '../model/shapes.ts';
+import { describePreprocess } from '../model/preprocess.ts';
 
 const shownLimits = [
   'maxStorageBufferBindingSize',
@@ -51,7 +52,8 @@ export function renderModelInfo(list: HTMLElement, model: Model): void {
   const parameters = model.layers.reduce((sum, layer) => sum + (hasWeights(layer) ? weightCount(layer) + biasCount(layer) : 0), 0);
   rows(list, [
     ['Model', model.name],
-    ['Input', `${formatShape(model.input)}, ${model.preprocess.resize}`],
+    ['Input', formatShape(model.input)],
+    ['Preprocessing', describePreprocess(model.preprocess)],
     ['Layers', String(model.layers.length)],
     ['Parameters', `${(parameters / 1e6).toFixed(2)} M (${bytes(parameters * 4)})`],
     ['Classes', String(model.labels.length)],
