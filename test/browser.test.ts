@@ -276,6 +276,11 @@ if (!hasChromium()) {
         result = await waitForResult(page, log, `r.serial > ${result.serial}`);
         expect(result.counts).toEqual({ forward: before.forward, backtrack: before.backtrack, maps: before.maps + 1 });
         expect(before.forward).toBe(1);
+        // Shown maps are no finer than sigma/4 a pixel (upsampled for the picture): 4 · 768 / 35 → 88 px wide.
+        expect(result.mapsSize).toEqual([88, 66]);
+        expect(result.mapsMs, 'a slider step').toBeLessThan(1000);
+        // The downloads take maps at the photo's own size.
+        expect(await page.evaluate(async () => (await window.__demo!.app.internals.session!.fullMaps())?.width)).toBe(768);
 
         // Back to hysm and the top-1 for the explorer test: the same tree as the first time. Each step waits for its
         // result, as the predictions are redrawn with it.

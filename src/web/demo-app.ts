@@ -61,7 +61,7 @@ export class DemoApp {
   constructor(private readonly params: URLSearchParams) {
     this.controls = new MapControls(
       byId('maps'),
-      (settings) => this.session?.setSettings(settings),
+      (settings, interactive) => this.session?.setSettings(settings, interactive),
       () => this.drawPicture(),
     );
     this.camera = new LiveCamera(
@@ -124,6 +124,11 @@ export class DemoApp {
       this.setState('no-webgpu');
       return;
     }
+    // Maps as large as the picture is on screen (the stage, in device pixels); the downloads make full-size ones.
+    this.session.displaySide = () => {
+      const stage = byId('stage');
+      return Math.ceil(Math.max(stage.clientWidth, stage.clientHeight, 256) * (window.devicePixelRatio || 1));
+    };
     byId<HTMLButtonElement>('tune-kernels').disabled = false;
     this.session.setRule(this.params.get('rule') === 'official' ? 'official' : 'hysm');
     (document.querySelector(`input[name="rule"][value="${this.session.rule}"]`) as HTMLInputElement).checked = true;
@@ -413,8 +418,11 @@ export class DemoApp {
     if (!shown) return;
     const canvas = byId<HTMLCanvasElement>('result-canvas');
     canvas.hidden = false;
+    // Shown at the photo's size (fitted to the stage) whatever the resolution the maps were made at.
+    canvas.style.width = `min(100%, ${shown.width}px, calc(62vh * ${shown.width / shown.height}))`;
+    canvas.style.aspectRatio = `${shown.width} / ${shown.height}`;
     const maps = photo === null && session?.forwardPhoto === shown ? session.maps : null;
-    drawResult(canvas, shown, maps, this.controls.layers, this.colormap);
+    drawResult(canvas, shown, maps, this.controls.layers, this.colormap, session?.displaySide());
   }
 
   private updateExplorer(): void {
@@ -430,11 +438,21 @@ export class DemoApp {
     );
   }
 
-  private downloadJson(): void {
+  /** The picture at the photo's own resolution, with full-size maps. */
+  private async downloadPng(): Promise<void> {
+    const session = this.session;
+    const photo = session?.forwardPhoto;
+    if (!session?.explanation || !photo) return;
+    const canvas = document.createElement('canvas');
+    drawResult(canvas, photo, await session.fullMaps(), this.controls.layers, this.colormap);
+    await saveCanvasPng(canvas, `${stem(photo.name)}.${session.explanation.rule}.png`);
+  }
+
+  private async downloadJson(): Promise<void> {
     const session = this.session;
     const photo = session?.forwardPhoto;
     if (!session?.explanation || !photo || !session.model) return;
-    const maps = session.maps;
+    const maps = await session.fullMaps();
     const json = {
       image: { file: photo.name, width: photo.originalWidth, height: photo.originalHeight },
       model: session.model.name,
@@ -495,12 +513,8 @@ export class DemoApp {
     document.querySelectorAll<HTMLInputElement>('input[name="rule"]').forEach((radio) =>
       radio.addEventListener('change', () => this.session?.setRule(radio.value as Rule)),
     );
-    byId('download-png').addEventListener('click', () => {
-      const session = this.session;
-      if (!session?.explanation || !session.forwardPhoto) return;
-      void saveCanvasPng(byId('result-canvas'), `${stem(session.forwardPhoto.name)}.${session.explanation.rule}.png`);
-    });
-    byId('download-json').addEventListener('click', () => this.downloadJson());
+    byId('download-png').addEventListener('click', () => void this.downloadPng().catch((error) => this.banner.show(error)));
+    byId('download-json').addEventListener('click', () => void this.downloadJson().catch((error) => this.banner.show(error)));
 
     window.addEventListener('paste', (event) => {
       const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
