@@ -43,6 +43,8 @@ export interface Preprocess {
    * - `cnn-explainer`: CNN Explainer's canvas recipe: a photo larger than the input has its shorter side drawn at
    *   min(width, height) + 1 pixels (canvas sizes truncated) and the central width×height taken (offset
    *   ⌊W′/2⌋ − ⌊width/2⌋); a photo no larger than the input is stretched to it (CNN Explainer's own photos are 64×64).
+   *   Not copied: CNN Explainer fills its array column-major for photos that are not square, which feeds them
+   *   transposed; here they stay upright.
    */
   resize: ResizeMode;
   cropFraction: number;
