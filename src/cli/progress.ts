@@ -20,7 +20,10 @@ export function progressReporter(total: number): { tick(file: string, result?: s
         if (result) bars.log(`[${count}/${total}] ${file}: ${result}\n`);
         bar.update(count, { rate: rate(), file });
       },
-      stop: () => bars.stop(),
+      stop() {
+        bars.update(); // prints what log() still holds
+        bars.stop();
+      },
     };
   }
   return {
