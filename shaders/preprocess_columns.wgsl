@@ -1,9 +1,9 @@
-// Photo → model input, step 2 of 2: resample the row-filtered photo vertically onto each model pixel, then scale,
-// channel order and mean/std; pixels outside the letterbox content get the fill value. One invocation per model-input
-// pixel, 8×8 workgroups. Output: channels-last, 4 lanes per pixel (the 4th is 0) — the layout every other kernel reads.
+// Photo → model input, step 2 of 2: resample the row-filtered photo vertically onto each model pixel with the
+// filter's tap table (include/resize_taps.wgsl), then scale, channel order and mean/std; pixels outside the letterbox
+// content get the fill value. One invocation per model-input pixel, 8×8 workgroups, no workgroup memory. Output:
+// channels-last, 4 lanes per pixel (the 4th is 0) — the layout every other kernel reads.
 
 struct Params {
-  imageHeight: u32,
   outWidth: u32,
   outHeight: u32,
   contentX: u32,
@@ -11,8 +11,8 @@ struct Params {
   contentWidth: u32,
   contentHeight: u32,
   rowFirst: u32,
-  sourceY: f32,
-  scaleY: f32,
+  taps: u32,
+  fixedPoint: u32,
   fill: f32,
   pixelScale: f32,
   bgr: u32,
@@ -27,8 +27,10 @@ struct Params {
 @group(0) @binding(0) var<storage, read> rowsIn: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> output: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read> tapRanges: array<vec2u>;
+@group(0) @binding(4) var<storage, read> tapWeights: array<f32>;
 
-//#include resample
+//#include resize_taps
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) id: vec3u) {
@@ -39,16 +41,26 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let inside = x >= params.contentX && y >= params.contentY &&
       x < params.contentX + params.contentWidth && y < params.contentY + params.contentHeight;
   if (inside) {
-    let center = params.sourceY + (f32(y - params.contentY) + 0.5) * params.scaleY;
-    let taps = tapRange(center, params.scaleY, params.imageHeight);
-    var sum = vec3f(0.0);
-    var total = 0.0;
-    for (var j = taps.x; j < taps.y; j++) {
-      let w = tapWeight(j, center, params.scaleY);
-      sum += w * rowsIn[(j - params.rowFirst) * params.contentWidth + (x - params.contentX)].rgb;
-      total += w;
+    let t = y - params.contentY;
+    let range = tapRanges[t];
+    let column = x - params.contentX;
+    let weights = t * params.taps;
+    var value: vec3f;
+    if (params.fixedPoint == 1u) {
+      var sum = vec3i(pilHalf);
+      for (var k = 0u; k < range.y; k++) {
+        let row = range.x + k - params.rowFirst;
+        sum += i32(tapWeights[weights + k]) * vec3i(rowsIn[row * params.contentWidth + column].rgb);
+      }
+      value = pilRound(sum);
+    } else {
+      value = vec3f(0.0);
+      for (var k = 0u; k < range.y; k++) {
+        let row = range.x + k - params.rowFirst;
+        value += tapWeights[weights + k] * rowsIn[row * params.contentWidth + column].rgb;
+      }
     }
-    rgb = sum / total * params.pixelScale;
+    rgb = value * params.pixelScale;
   }
   if (params.bgr == 1u) { rgb = rgb.bgr; }
   let mean = vec3f(params.mean0, params.mean1, params.mean2);

@@ -143,6 +143,23 @@ if (!hasChromium()) {
       await bare.close();
     });
 
+    it('with no model anywhere, says what to do next: the command, or how to build and host the page with models', async () => {
+      const { page, log } = await openDemo(browser, `${server.url}/`);
+      await page.waitForSelector('[data-testid=first-run]:not([hidden])', { timeout: 60_000 });
+      const text = await page.$eval('[data-testid=first-run]', (e) => e.textContent ?? '');
+      expect(text).toContain('No model in weights/ yet.');
+      expect(text).toContain('npx fixations weights get tiny-darknet && npm run build:weights');
+      expect(text).toContain('weights/models.json');
+      // A static build has no dev server to download through: no button.
+      expect(await page.$('[data-testid=get-model]')).toBeNull();
+      await sharp(`${sharedDataRoot}/tiny-darknet/images/dog.jpg`).png().toFile(join(scratch, 'first-run-dog.png'));
+      await ((await page.$('input[data-testid=photo-input]')) as ElementHandle<HTMLInputElement>).uploadFile(join(scratch, 'first-run-dog.png'));
+      await page.waitForFunction(() => /load a model to explain it: /.test(document.querySelector('[data-testid=summary]')?.textContent ?? ''), { timeout: 60_000 });
+      await page.screenshot({ path: join(artifacts, 'first-run.png') });
+      expect(log.filter((line) => line.includes('page error'))).toEqual([]);
+      await page.close();
+    });
+
     describeWithSharedData('with TinyVGG', 'tiny-vgg', (dir) => {
       it('takes a model and a photo dropped together, a pasted photo, the webcam live, and reports a lost device', async () => {
         const photos = ['koala_1', 'panda_2'];
@@ -259,6 +276,11 @@ if (!hasChromium()) {
         result = await waitForResult(page, log, `r.serial > ${result.serial}`);
         expect(result.counts).toEqual({ forward: before.forward, backtrack: before.backtrack, maps: before.maps + 1 });
         expect(before.forward).toBe(1);
+        // Shown maps are no finer than sigma/4 a pixel (upsampled for the picture): 4 · 768 / 35 → 88 px wide.
+        expect(result.mapsSize).toEqual([88, 66]);
+        expect(result.mapsMs, 'a slider step').toBeLessThan(1000);
+        // The downloads take maps at the photo's own size.
+        expect(await page.evaluate(async () => (await window.__demo!.app.internals.session!.fullMaps())?.width)).toBe(768);
 
         // Back to hysm and the top-1 for the explorer test: the same tree as the first time. Each step waits for its
         // result, as the predictions are redrawn with it.
@@ -341,6 +363,24 @@ if (!hasChromium()) {
         // The model is uploaded again with the chosen kernels and the photo explained again: the same class wins.
         const result = await waitForResult(page, log, `r.serial > ${before.serial} && r.counts.forward > ${before.counts.forward}`);
         expect(result.predictions[0].classIndex).toBe(topClass);
+        expect(log.filter((line) => line.includes('page error'))).toEqual([]);
+        await page.close();
+      });
+
+      it('says when a model has no class names and how to add them; another resize filter runs the network again', async () => {
+        const { page, log } = await openDemo(browser, `${server.url}/?cfg=/shared-data/tiny-darknet/tiny.cfg&weights=/shared-data/tiny-darknet/tiny.weights`);
+        await waitForModel(page, log);
+        expect(await page.$eval('[data-testid=model-status]', (e) => e.textContent)).toMatch(/^Tiny Darknet is ready: 1000 classes/);
+        const notice = await page.$eval('[data-testid=model-notice]', (e) => ((e as HTMLElement).hidden ? '' : (e.textContent ?? '')));
+        expect(notice).toMatch(/^No class names: .*class 0 … class 999.*names\.txt/);
+        expect(await page.$eval('[data-testid=resize-filter]', (e) => (e as HTMLSelectElement).value)).toBe('bilinear');
+        await ((await page.$('input[data-testid=photo-input]')) as ElementHandle<HTMLInputElement>).uploadFile(join(scratch, 'dog.png'));
+        const first = await waitForResult(page, log, `r.photo === 'dog.png'`);
+        expect(first.predictions[0].label).toBe('class 14');
+        await page.select('[data-testid=resize-filter]', 'antialiased-bilinear');
+        const second = await waitForResult(page, log, `r.counts.forward > ${first.counts.forward}`);
+        expect(second.predictions[0].probability).not.toBe(first.predictions[0].probability);
+        expect(await page.$eval('#model-info', (e) => e.textContent)).toContain('antialiased bilinear (PIL BILINEAR');
         expect(log.filter((line) => line.includes('page error'))).toEqual([]);
         await page.close();
       });

@@ -29,7 +29,9 @@ describeWithSharedData('the fixations command', 'tiny-darknet', (dir) => {
     const { code, stdout } = await fixations('classify', dog, '--model', cfg, '--json', json);
     expect(code).toBe(0);
     expect(stdout).toMatch(/1\.\s+\d+\.\d+%\s+\S+/);
+    expect(stdout).toMatch(/preprocessing: letterboxed onto 224×224 \(fill 0\.5\), bilinear, corners aligned, no antialiasing \(darknet resize_image\)/);
     const written = JSON.parse(readFileSync(json, 'utf8'));
+    expect(written.preprocess).toMatchObject({ resize: 'letterbox', resizeFilter: 'bilinear' });
     expect(written.results[0].predictions).toHaveLength(5);
     expect(written.results[0].predictions[0]).toMatchObject({ classIndex: expect.any(Number), label: expect.any(String) });
   });
@@ -54,14 +56,22 @@ describeWithSharedData('the fixations command', 'tiny-darknet', (dir) => {
     expect(first.timings).toBeUndefined();
   });
 
-  it('explain --class and --rule official', async () => {
+  it('explain --class and --rule official, --resize-filter', async () => {
     const json = join(scratch, 'c.json');
-    const { code } = await fixations('explain', dog, '--model', cfg, '--class', '14', '--rule', 'official', '--json', json);
+    const { code, stdout } = await fixations('explain', dog, '--model', cfg, '--class', '14', '--rule', 'official', '--resize-filter', 'nearest', '--json', json);
     expect(code).toBe(0);
+    expect(stdout).toMatch(/\b1 fixation in the model input/);
     const written = JSON.parse(readFileSync(json, 'utf8'));
+    expect(written.preprocess).toMatchObject({ resize: 'letterbox', resizeFilter: 'nearest' });
     expect(written).toMatchObject({ rule: 'official', target: { classIndex: 14, label: 'malamute' } });
     expect(written.fixations).toHaveLength(1);
     expect(written.timings.backtrackMs).toBeGreaterThan(0);
+  });
+
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await fixations('--version');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('says clearly what is wrong with a bad image, a truncated weights file, an unknown model and a bad class', async () => {

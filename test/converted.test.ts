@@ -69,6 +69,15 @@ describe('converted model format', () => {
   const load = (json: unknown, files = filesOf(encoded)) =>
     loadConvertedModel(typeof json === 'string' ? json : JSON.stringify(json), reader(files), { fileName: 'tiny.fixations.json' });
 
+  it('loads manifests written before the resize filter was stored, with the filter of the recipe\'s origin', async () => {
+    const old = manifest();
+    delete old.preprocess.resizeFilter;
+    expect((await load(old)).preprocess.resizeFilter).toBe('nearest');
+    old.preprocess = { ...old.preprocess, resize: 'letterbox', channelOrder: 'rgb', letterboxFill: 0.5 };
+    expect((await load(old)).preprocess.resizeFilter).toBe('bilinear');
+    await expect(load({ ...old, preprocess: { ...old.preprocess, resizeFilter: 'bicubic' } })).rejects.toThrow(/preprocess\.resizeFilter must be one of nearest, bilinear/);
+  });
+
   it('rejects a truncated or oversized binary file, naming it', async () => {
     const files = filesOf(encoded);
     const first = encoded.files[0].name;

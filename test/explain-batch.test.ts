@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { explainBatch, type BatchOptions } from '../src/cli/explain-batch.ts';
 import { expandInputs, outputNames, parseShard, takeShard } from '../src/cli/inputs.ts';
 import { defaultMapSettings } from '../src/postprocess/settings.ts';
@@ -25,7 +25,15 @@ describeWithSharedData('explain --out over a folder', 'tiny-vgg', (dir) => {
   };
 
   it('finishes past a corrupt JPEG and a text file, writes the good outputs and reports the bad ones', async () => {
-    const summary = await explainBatch([folder], options);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line));
+    const summary = await explainBatch([folder], options).finally(() => spy.mockRestore());
+    // Each photo's progress line says what it came to: its class, probability and fixation count.
+    for (const result of summary.results) {
+      const line = lines.find((l) => l.includes(result.file));
+      expect(line).toContain(`${result.target.label} ${(result.target.probability * 100).toFixed(1)} %, ${result.fixations} fixation`);
+    }
+    expect(lines.find((l) => l.includes('notes.txt'))).toMatch(/failed: .*not an image/);
     expect(summary.done).toHaveLength(3);
     expect(summary.failed.map((f) => f.file.split('/').pop()).sort()).toEqual(['broken.jpg', 'notes.txt']);
     expect(summary.failed.find((f) => f.file.endsWith('notes.txt'))!.error).toMatch(/not an image that can be decoded/);
@@ -34,12 +42,15 @@ describeWithSharedData('explain --out over a folder', 'tiny-vgg', (dir) => {
       for (const kind of ['fixations', 'heatmap', 'saliency', 'box', 'coarse']) expect(existsSync(join(out, `${base}.${kind}.png`)), `${base} ${kind}`).toBe(true);
       const json = JSON.parse(readFileSync(join(out, `${base}.json`), 'utf8'));
       expect(json.maps.settings).toEqual(defaultMapSettings);
+      expect(json.preprocess.resizeFilter).toBe('bilinear-centres');
       expect(json.maps.threshold).toBeGreaterThan(0);
       expect(json.fixations.length).toBeGreaterThan(0);
       expect(json.maps.keptFixations + json.maps.removedFixations).toBe(json.fixationsInImage.length);
     }
     const written = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(written).toMatchObject({ total: 5, model: 'tiny-vgg' });
+    expect(written).toMatchObject({ total: 5, model: 'tiny-vgg', preprocess: { resize: 'cnn-explainer', resizeFilter: 'bilinear-centres' } });
+    expect(written.results).toHaveLength(3);
+    expect(written.results[0]).toMatchObject({ file: summary.done[0], target: { label: expect.any(String) }, fixations: expect.any(Number) });
     expect(written.failed).toHaveLength(2);
   });
 

@@ -129,7 +129,7 @@ describe('TensorFlow.js layers-model loader', () => {
     const loaded = loadTfjs(files);
     expectSameWeights(loaded, model);
     expect(loaded.nodes.map((l) => l.kind)).toEqual(model.nodes.map((l) => l.kind));
-    expect(loaded.preprocess).toMatchObject({ width: 12, height: 14, resize: 'resize', scale: 1 / 255 });
+    expect(loaded.preprocess).toMatchObject({ width: 12, height: 14, resize: 'cnn-explainer', resizeFilter: 'bilinear-centres', scale: 1 / 255 });
   });
 
   it('rejects a truncated shard', () => {

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AttentionMapper } from '../src/postprocess/attention-mapper.ts';
-import { boxAroundPoints, boxIoU, largestRegionBox, type Point } from '../src/postprocess/geometry.ts';
+import { boxAroundPoints, boxIoU, largestRegionBox, pixelBoxEdges, type Point } from '../src/postprocess/geometry.ts';
+import { makeMaps, mapSize } from '../src/postprocess/maps.ts';
+import { defaultMapSettings } from '../src/postprocess/settings.ts';
 import { fMeasure, maxF, precisionRecallCurve, saliencyScores, sweepThresholds } from '../src/postprocess/metrics.ts';
 import { removeOutliers } from '../src/postprocess/outliers.ts';
 import { blurRadius } from '../src/postprocess/settings.ts';
@@ -64,6 +66,28 @@ describe('GPU attention and saliency maps equal the CPU reference', () => {
       else expect(Math.max(...gpu.attention)).toBeCloseTo(1, 6);
     });
   }
+});
+
+describe('maps made smaller than the photo (the page while a slider moves)', () => {
+  let mapper: AttentionMapper;
+  afterAll(() => mapper?.destroy());
+
+  it('keep the same fixations and fixation box, and a saliency box close to the full-size one', async () => {
+    mapper ??= await AttentionMapper.create(await testGpu());
+    const points = cloud(9, 600, 400, 200);
+    const settings = { ...defaultMapSettings, boxFrom: 'saliency' as const };
+    const full = await makeMaps(mapper, points, 600, 400, settings);
+    const small = await makeMaps(mapper, points, 600, 400, settings, 150);
+    expect([full.width, full.height, small.width, small.height]).toEqual([600, 400, 150, 100]);
+    expect([small.photoWidth, small.photoHeight]).toEqual([600, 400]);
+    expect(small.kept).toEqual(full.kept);
+    expect(small.removed).toEqual(full.removed);
+    expect(small.fixationBox).toEqual(full.fixationBox);
+    expect(small.attention).toHaveLength(150 * 100);
+    expect(boxIoU(pixelBoxEdges(small.saliencyBox!), pixelBoxEdges(full.saliencyBox!))).toBeGreaterThan(0.8);
+    expect(small.threshold).toBeCloseTo(full.threshold, 1);
+    expect(mapSize(600, 400, 1000)).toEqual({ width: 600, height: 400 });
+  });
 });
 
 describe('boxes', () => {

@@ -129,28 +129,32 @@ describe('models by URL', () => {
 });
 
 describe('the weights/ listing of the dev server', () => {
-  it('lists darknet, converted, safetensors and tfjs models, in that order, and the gallery', async () => {
+  it('lists one entry per model (the converted form where there is one), converted first, and the gallery', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fixations-weights-'));
     const { cfg, weights } = writeDarknet(model);
     const { modelJson, shards } = writeTfjs(model);
-    for (const folder of ['tiny-darknet', 'tiny-vgg', 'vgg19', 'gallery']) mkdirSync(join(dir, folder));
+    for (const folder of ['tiny-darknet', 'extraction', 'tiny-vgg', 'vgg16', 'gallery']) mkdirSync(join(dir, folder));
+    // What weights get leaves: the downloads and, beside them, the converted model.
     writeFileSync(join(dir, 'tiny-darknet', 'tiny.cfg'), cfg);
     writeFileSync(join(dir, 'tiny-darknet', 'tiny.weights'), weights);
     writeFileSync(join(dir, 'tiny-darknet', 'imagenet.shortnames.list'), labels.join('\n'));
+    writeFileSync(join(dir, 'tiny-darknet', 'tiny-darknet.fixations.json'), JSON.stringify({ name: 'tiny-darknet' }));
+    writeFileSync(join(dir, 'tiny-darknet', 'tiny-darknet-00001-of-00001.bin'), new Uint8Array(4000));
+    writeFileSync(join(dir, 'extraction', 'extraction.cfg'), cfg);
+    writeFileSync(join(dir, 'extraction', 'extraction.weights'), weights);
     writeFileSync(join(dir, 'tiny-vgg', 'model.json'), modelJson);
     for (const [path, bytes] of shards) writeFileSync(join(dir, 'tiny-vgg', path), bytes);
-    writeFileSync(join(dir, 'vgg19', 'model.safetensors'), new Uint8Array(100_000));
-    writeFileSync(join(dir, 'vgg19', 'vgg19.fixations.json'), '{}');
+    writeFileSync(join(dir, 'vgg16', 'model.safetensors'), new Uint8Array(100_000));
     writeFileSync(join(dir, 'gallery', 'dog.jpg'), 'x');
     writeFileSync(join(dir, 'manifest.json'), '{}');
     const listing = await listWeights(dir);
-    expect(listing.models?.map((m) => [m.format, m.files])).toEqual([
-      ['darknet', { cfg: 'tiny-darknet/tiny.cfg', weights: 'tiny-darknet/tiny.weights', names: 'tiny-darknet/imagenet.shortnames.list' }],
-      ['converted', { manifest: 'vgg19/vgg19.fixations.json' }],
-      ['safetensors', { checkpoint: 'vgg19/model.safetensors' }],
-      ['tfjs', { model: 'tiny-vgg/model.json' }],
+    expect(listing.models?.map((m) => [m.format, m.label, m.files])).toEqual([
+      ['converted', 'Tiny Darknet', { manifest: 'tiny-darknet/tiny-darknet.fixations.json' }],
+      ['darknet', 'extraction: extraction (darknet)', { cfg: 'extraction/extraction.cfg', weights: 'extraction/extraction.weights' }],
+      ['safetensors', 'vgg16 (safetensors)', { checkpoint: 'vgg16/model.safetensors' }],
+      ['tfjs', 'tiny-vgg (TensorFlow.js)', { model: 'tiny-vgg/model.json' }],
     ]);
-    expect(listing.models?.[0].label).toBe('Tiny Darknet');
+    expect(listing.models?.[0].bytes).toBe(4000);
     expect(listing.gallery).toEqual(['gallery/dog.jpg']);
     rmSync(dir, { recursive: true, force: true });
   });

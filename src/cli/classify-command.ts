@@ -4,6 +4,8 @@ import { classify } from '../explain/classify.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import { checkOutputFile } from './output-paths.ts';
 import { closeSession, openSession, type ModelOptions } from './session.ts';
+import { describePreprocess } from '../model/preprocess.ts';
+import { counted } from '../explain/plural.ts';
 
 export interface ClassifyOptions extends ModelOptions {
   top: number;
@@ -15,8 +17,9 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
   const session = await openSession(options);
   const { model, context } = session;
   console.log(
-    `${model.name}: ${model.input.width}×${model.input.height} ${model.preprocess.resize}, ${model.labels.length} classes ` +
-      `on ${context.adapter.name} (load ${session.loadMs.toFixed(0)} ms, upload ${session.uploadMs.toFixed(0)} ms)`,
+    `${model.name}: ${model.input.width}×${model.input.height}, ${counted(model.labels.length, 'class')} ` +
+      `on ${context.adapter.name} (load ${session.loadMs.toFixed(0)} ms, upload ${session.uploadMs.toFixed(0)} ms)\n` +
+      `  preprocessing: ${describePreprocess(model.preprocess)}`,
   );
   const results = [];
   try {
@@ -33,7 +36,7 @@ export async function classifyCommand(images: string[], options: ClassifyOptions
     closeSession(session);
   }
   if (options.json) {
-    await writeFileAtomic(options.json, jsonText({ model: model.name, adapter: context.adapter.name, results }));
+    await writeFileAtomic(options.json, jsonText({ model: model.name, preprocess: model.preprocess, adapter: context.adapter.name, results }));
     console.log(`\nwrote ${options.json}`);
   }
 }

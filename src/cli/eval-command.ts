@@ -9,6 +9,7 @@ import { localizationTable, parametersTable, saliencyTable } from '../eval/repor
 import { evaluateSaliency, type SaliencyEvalOptions } from '../eval/saliency-eval.ts';
 import { jsonText } from '../explain/json-text.ts';
 import type { Model } from '../graph/model.ts';
+import { describePreprocess } from '../model/preprocess.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { checkOutputFile, UsageError } from './output-paths.ts';
@@ -61,6 +62,7 @@ export async function evalSaliencyCommand(options: EvalOptions & { images: strin
     const rotated = result.images.filter((r) => r.rotated !== 0).length;
     const parameters = {
       model: model.name,
+      preprocessing: describePreprocess(model.preprocess),
       adapter,
       rule: options.rule,
       'multi-crop': options.multiCrop,
@@ -69,7 +71,7 @@ export async function evalSaliencyCommand(options: EvalOptions & { images: strin
       'photos stored on their side': `${rotated} turned upright (${options.transposedPhotos})`,
     };
     printReport('Saliency (How you see me, Table I protocol)', parameters, options.settings, saliencyTable(result), result.failed);
-    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, settings: options.settings, ...result }));
+    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, preprocess: model.preprocess, settings: options.settings, ...result }));
   });
 }
 
@@ -89,8 +91,8 @@ export async function evalLocalizationCommand(options: EvalOptions & { images: s
     const progress = lazyProgress();
     const result = await evaluateLocalization(explainer, mapper, { ...options, wnids, onImage: progress.tick });
     progress.stop();
-    const parameters = { model: model.name, adapter, rule: options.rule, 'multi-crop': options.multiCrop, images: options.images, labels: options.labels, 'IoU needed': 0.5 };
+    const parameters = { model: model.name, preprocessing: describePreprocess(model.preprocess), adapter, rule: options.rule, 'multi-crop': options.multiCrop, images: options.images, labels: options.labels, 'IoU needed': 0.5 };
     printReport('Weakly supervised localization (CNN Fixations protocol)', parameters, options.settings, localizationTable(result), result.failed);
-    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, settings: options.settings, ...result }));
+    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, preprocess: model.preprocess, settings: options.settings, ...result }));
   });
 }

@@ -14,6 +14,8 @@ import { outputFiles, runDifferences, writeExplanationOutputs, type RunRecord } 
 import { prepareOutputFolder, UsageError } from './output-paths.ts';
 import { openExplainer, type ModelOptions } from './session.ts';
 import { progressReporter } from './progress.ts';
+import type { Prediction } from '../explain/predictions.ts';
+import { counted } from '../explain/plural.ts';
 
 export interface BatchOptions extends ModelOptions {
   out: string;
@@ -27,9 +29,18 @@ export interface BatchOptions extends ModelOptions {
   timings: boolean;
 }
 
+/** What one photo came to: its explained class and how many fixations it has (model input, and kept on the photo). */
+export interface BatchResult {
+  file: string;
+  target: Prediction;
+  fixations: number;
+}
+
 export interface BatchSummary {
   total: number;
   done: string[];
+  /** One per photo done, in the order of `done`. */
+  results: BatchResult[];
   skipped: string[];
   failed: { file: string; error: string }[];
 }
@@ -110,24 +121,30 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
   const { model, context, explainer } = await openExplainer(options);
   const mapper = await AttentionMapper.create(context);
   const colormap = colormapTable(options.colormap);
-  const summary: BatchSummary = { total: mine.length, done: [], skipped: [], failed: [] };
+  const summary: BatchSummary = { total: mine.length, done: [], results: [], skipped: [], failed: [] };
   const started = performance.now();
   const progress = progressReporter(mine.length);
   try {
     for (const { file, base } of mine) {
+      let line: string;
       if (done.has(base)) {
         summary.skipped.push(file);
+        line = 'already done';
       } else {
         try {
           const photo = await decodeImageFile(file);
-          await writeExplanationOutputs(explainer, mapper, photo, file, options.out, base, { ...options, target: options.class, colormap, run });
+          const json = await writeExplanationOutputs(explainer, mapper, photo, file, options.out, base, { ...options, target: options.class, colormap, run });
+          const result: BatchResult = { file, target: json.target as Prediction, fixations: (json.fixations as unknown[]).length };
           summary.done.push(file);
+          summary.results.push(result);
+          line = `${result.target.label} ${(result.target.probability * 100).toFixed(1)} %, ${counted(result.fixations, 'fixation')}`;
         } catch (error) {
           if (context.lost) throw context.lost;
           summary.failed.push({ file, error: (error as Error).message });
+          line = `failed: ${(error as Error).message}`;
         }
       }
-      progress.tick(file);
+      progress.tick(file, line);
     }
   } finally {
     progress.stop();
@@ -140,6 +157,7 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
     jsonText({
       model: model.name,
       run,
+      preprocess: model.preprocess,
       rule: options.rule,
       target: options.class ?? 'top-1',
       settings: options.settings,

@@ -5,6 +5,8 @@ import { Explainer, explanationJson, type Explanation } from '../explain/explain
 import { decodeImageFile } from '../image/decode-node.ts';
 import { formatShape } from '../model/shapes.ts';
 import { checkOutputFile } from './output-paths.ts';
+import { describePreprocess } from '../model/preprocess.ts';
+import { counted } from '../explain/plural.ts';
 import { openExplainer, type ModelOptions } from './session.ts';
 
 export interface ExplainCommandOptions extends ModelOptions {
@@ -38,7 +40,7 @@ function printExplanation(e: Explanation, times?: LayerTimes): void {
     console.log(`  ${level.name.padEnd(nameWidth)}  ${formatShape(level.shape).padEnd(12)}  ${String(level.nodes.length).padStart(6)}${cells}`);
   }
   if (times) console.log(`  (per-layer GPU times by ${times.method})`);
-  console.log(`  ${e.fixations.length} fixations in the model input, ${e.fixationsInImage.length} in the photo`);
+  console.log(`  ${counted(e.fixations.length, 'fixation')} in the model input, ${e.fixationsInImage.length} in the photo`);
   if (e.fixations.length === 0) {
     console.log(`  (no node of class ${t.classIndex} had positive evidence under this rule; try --rule official)`);
   }
@@ -64,6 +66,7 @@ export async function explainCommand(image: string, options: ExplainCommandOptio
       };
     }
     console.log(`${image} (${photo.originalWidth}×${photo.originalHeight}) with ${model.name} on ${context.adapter.name}`);
+    console.log(`  preprocessing: ${describePreprocess(model.preprocess)}`);
     explanations[0].predictions.forEach((p, i) => {
       console.log(`  ${i + 1}. ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.label}  [${p.classIndex}]`);
     });
@@ -72,8 +75,8 @@ export async function explainCommand(image: string, options: ExplainCommandOptio
       const image_ = { file: image, width: photo.originalWidth, height: photo.originalHeight };
       const body =
         options.topK !== undefined
-          ? { image: image_, model: model.name, predictions: explanations[0].predictions, explanations: explanations.map((e) => explanationJson(e, options.timings)) }
-          : { image: image_, model: model.name, ...explanationJson(explanations[0], options.timings) };
+          ? { image: image_, model: model.name, preprocess: model.preprocess, predictions: explanations[0].predictions, explanations: explanations.map((e) => explanationJson(e, options.timings)) }
+          : { image: image_, model: model.name, preprocess: model.preprocess, ...explanationJson(explanations[0], options.timings) };
       await writeFileAtomic(options.json, jsonText(body));
       console.log(`\nwrote ${options.json}`);
     }

@@ -83,6 +83,7 @@ export async function writeExplanationOutputs(
     image: { file, width: photo.originalWidth, height: photo.originalHeight },
     model: explainer.model.name,
     run: options.run,
+    preprocess: explainer.model.preprocess,
     ...explanationJson(explanation, options.timings),
     maps: {
       ...mapsSummary(maps, photo),

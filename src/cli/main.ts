@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinArchitectures } from '../architectures/vgg.ts';
+import { resizeFilters } from '../model/preprocess.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { rules } from '../ops/common/rules.ts';
@@ -29,11 +31,17 @@ function modelOptions(command: Command): Command {
     .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
     .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
-    .option('--class-names <file>', 'class names, one per line, in output order');
+    .option('--class-names <file>', 'class names, one per line, in output order')
+    .addOption(
+      new Option('--resize-filter <filter>', 'how photos are resampled (default: what the model\'s origin uses: darknet bilinear, torchvision antialiased-bilinear, Keras nearest)').choices([...resizeFilters]),
+    );
 }
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('fixations')
   .description('CNN fixations on WebGPU: what a VGG-family classifier looks at')
+  .version(version, '-V, --version', 'print the version')
   // Usage errors are one line like every other user error; the help is one --help away.
   .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (--help lists the options)\n`) });
 

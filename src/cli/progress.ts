@@ -1,29 +1,37 @@
 import cliProgress from 'cli-progress';
 
-/** Progress on a terminal as a bar with rate and ETA; elsewhere one line per photo. */
-export function progressReporter(total: number): { tick(file: string): void; stop(): void } {
+/**
+ * Progress on a terminal as a bar with rate and ETA, each photo's result printed above it; elsewhere one line per
+ * photo. `result` (the top class and fixation count, say) goes on the photo's line.
+ */
+export function progressReporter(total: number): { tick(file: string, result?: string): void; stop(): void } {
   const started = performance.now();
   let count = 0;
+  const rate = () => (count / ((performance.now() - started) / 1000)).toFixed(2);
   if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: ' {bar} {value}/{total} photos | {rate} photos/s | ETA {eta_formatted} | {file}', stream: process.stderr, etaBuffer: 20 },
+    const bars = new cliProgress.MultiBar(
+      { format: ' {bar} {value}/{total} photos | {rate} photos/s | ETA {eta_formatted} | {file}', stream: process.stderr, etaBuffer: 20, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { rate: '0.00', file: '' });
+    const bar = bars.create(total, 0, { rate: '0.00', file: '' });
     return {
-      tick(file) {
+      tick(file, result) {
         count++;
-        bar.update(count, { rate: (count / ((performance.now() - started) / 1000)).toFixed(2), file });
+        if (result) bars.log(`[${count}/${total}] ${file}: ${result}\n`);
+        bar.update(count, { rate: rate(), file });
       },
-      stop: () => bar.stop(),
+      stop() {
+        bars.update(); // prints what log() still holds
+        bars.stop();
+      },
     };
   }
   return {
-    tick(file) {
+    tick(file, result) {
       count++;
       const elapsed = (performance.now() - started) / 1000;
       const eta = ((total - count) * elapsed) / count;
-      console.error(`[${count}/${total}] ${file} (${(count / elapsed).toFixed(2)} photos/s, ETA ${eta.toFixed(0)} s)`);
+      console.error(`[${count}/${total}] ${file}${result ? `: ${result}` : ''} (${rate()} photos/s, ETA ${eta.toFixed(0)} s)`);
     },
     stop() {},
   };

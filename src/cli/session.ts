@@ -6,6 +6,8 @@ import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../weights/load-model-node.ts';
 import type { Model } from '../graph/model.ts';
+import type { ResizeFilter } from '../model/preprocess.ts';
+import { hasNumberedLabels } from '../labels/model-labels.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
 export interface ModelOptions {
@@ -13,10 +15,16 @@ export interface ModelOptions {
   arch?: ModelFileOptions['arch'];
   weights?: string;
   classNames?: string;
+  /** Another resize filter than the model's origin uses (--resize-filter). */
+  resizeFilter?: ResizeFilter;
 }
 
-export function loadModelFromOptions(options: ModelOptions) {
-  return loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+export async function loadModelFromOptions(options: ModelOptions): Promise<Model> {
+  const model = await loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+  if (hasNumberedLabels(model.labels)) {
+    console.error(`note: ${options.model} came without class names, so classes show as "class N"; pass --class-names <file> (one name per line, in output order; for darknet, names.txt or imagenet.shortnames.list beside the .cfg is found by itself)`);
+  }
+  return options.resizeFilter ? { ...model, preprocess: { ...model.preprocess, resizeFilter: options.resizeFilter } } : model;
 }
 
 export interface Session {

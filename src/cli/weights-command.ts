@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { relative } from 'node:path';
 import { builtinArchitectures } from '../architectures/vgg.ts';
+import { describePreprocess } from '../model/preprocess.ts';
 import { cacheContents, readWeightsManifest, weightsCacheDir, type CacheDirReason, type CachedModelState } from '../weights/cache.ts';
 import { getWeights } from '../weights/get.ts';
 import { createProgressReporter, formatBytes } from '../weights/progress.ts';
@@ -93,7 +94,7 @@ interface ConvertCommandOptions {
 async function convertCommand(file: string, options: ConvertCommandOptions): Promise<void> {
   const { model, written } = await convertModelFile(file, options);
   console.log(
-    `${model.name}: ${model.nodes.length} nodes, ${model.input.width}×${model.input.height} ${model.preprocess.channelOrder.toUpperCase()} ${model.preprocess.resize}, ${model.labels.length} classes`,
+    `${model.name}: ${model.nodes.length} nodes, ${model.input.width}×${model.input.height}, ${model.labels.length} classes; preprocessing: ${describePreprocess(model.preprocess)}`,
   );
   console.log(`  wrote ${describeWritten(written)}`);
   console.log(`  use: npx fixations explain photo.jpg --model ${shortPath(written.manifestPath)}`);

@@ -9,13 +9,14 @@ import type { MapSettings } from '../postprocess/settings.ts';
 export type Photo = RgbaImage & { originalWidth?: number; originalHeight?: number };
 
 /**
- * The maps of one explanation, at the decoded photo's size. Sigma is given in original-photo pixels (as the reference
- * code's 20 px), so it is scaled when the photo was shrunk on decode.
+ * The maps of one explanation, at the decoded photo's size (or at most `maxSide` pixels on the longer side, for the
+ * screen; see makeMaps). Sigma is given in original-photo pixels (as the reference code's 20 px), so it is scaled when
+ * the photo was shrunk on decode.
  */
-export function mapsForExplanation(mapper: AttentionMapper, explanation: Explanation, photo: Photo, settings: MapSettings): Promise<Maps> {
+export function mapsForExplanation(mapper: AttentionMapper, explanation: Explanation, photo: Photo, settings: MapSettings, maxSide?: number): Promise<Maps> {
   const points = fixationsInPhoto(explanation.fixations, explanation.geometry, {});
   const scale = photo.width / (photo.originalWidth ?? photo.width);
-  return makeMaps(mapper, points, photo.width, photo.height, { ...settings, sigma: settings.sigma * scale }).then((maps) => ({ ...maps, settings }));
+  return makeMaps(mapper, points, photo.width, photo.height, { ...settings, sigma: settings.sigma * scale }, maxSide).then((maps) => ({ ...maps, settings }));
 }
 
 /** A box in decoded-photo pixels scaled to the original photo's pixels. */

@@ -9,7 +9,7 @@ import { defaultKernelChoices, type KernelChoices } from '../ops/common/kernel-c
 import type { GraphNode } from '../graph/model.ts';
 import { inputTensor, validateModel, type Graph, type Model } from '../graph/model.ts';
 import { opOf } from '../ops/registry.ts';
-import type { ResampleGeometry } from '../model/preprocess.ts';
+import type { ResampleGeometry, ResizeFilter } from '../model/preprocess.ts';
 import { elementCount } from '../model/shapes.ts';
 import { planTensorMemory, type TensorMemoryPlan } from './memory-plan.ts';
 
@@ -117,6 +117,12 @@ export class GpuModel {
     const placed = await this.encodeAndSubmit(() => this.preprocess.upload(photo, geometry), true);
     const scores = await this.readScores();
     return { scores, geometry: placed, forwardMs: performance.now() - start };
+  }
+
+  /** Samples photos with another resize filter from the next run on (the model's recipe says which from then on). */
+  setResizeFilter(resizeFilter: ResizeFilter): void {
+    this.model.preprocess = { ...this.model.preprocess, resizeFilter };
+    this.preprocess.setPreprocess(this.model.preprocess);
   }
 
   /** Runs every node on an input tensor given in CHW (tests and benchmarks that bypass the photo). */

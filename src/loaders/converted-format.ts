@@ -42,7 +42,10 @@ export interface ConvertedManifest {
   /** The checkpoint this was converted from, for people; the loader ignores it. */
   source?: { file: string; format: string };
   input: TensorShape;
-  /** How a photo becomes the input: the recipe of the source the weights were trained with. */
+  /**
+   * How a photo becomes the input: the recipe of the source the weights were trained with. Its `resizeFilter` may be
+   * missing (manifests written before it existed): the loader then takes the origin's filter (`originResizeFilter`).
+   */
   preprocess: Preprocess;
   /** One per output class, in output order. */
   labels: string[];

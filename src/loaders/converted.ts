@@ -9,7 +9,7 @@ import type { SpecFields } from '../ops/common/op-definition.ts';
 import type { LayerSpec } from '../ops/layers.ts';
 import { opKinds, opOf } from '../ops/registry.ts';
 import { buildGraph, chain, ModelWeightsError, validateModel, type ArchitectureNode, type GraphNode, type Model } from '../graph/model.ts';
-import type { Preprocess } from '../model/preprocess.ts';
+import { originResizeFilter, resizeFilters, resizeModes, type Preprocess } from '../model/preprocess.ts';
 import { ModelShapeError, type TensorShape } from '../model/shapes.ts';
 import {
   convertedFormatId,
@@ -129,12 +129,16 @@ function graphNodesOf(r: ManifestReader, value: unknown, outputValue: unknown): 
   return { nodes, output: r.string(outputValue, 'output') };
 }
 
+/**
+ * The recipe, rebuilt from known fields. `resizeFilter` came later than the rest: a manifest without it (written before)
+ * gets its origin's filter, recognised from the rest of the recipe (`originResizeFilter`).
+ */
 function preprocessOf(r: ManifestReader, value: unknown, input: TensorShape): Preprocess {
   const o = r.object(value, 'preprocess');
-  const preprocess: Preprocess = {
+  const rest = {
     width: r.integer(o.width, 'preprocess.width', 1),
     height: r.integer(o.height, 'preprocess.height', 1),
-    resize: r.oneOf(o.resize, 'preprocess.resize', ['resize', 'center-crop', 'letterbox'] as const),
+    resize: r.oneOf(o.resize, 'preprocess.resize', resizeModes),
     cropFraction: r.finite(o.cropFraction, 'preprocess.cropFraction'),
     letterboxFill: r.finite(o.letterboxFill, 'preprocess.letterboxFill'),
     scale: r.finite(o.scale, 'preprocess.scale'),
@@ -142,6 +146,8 @@ function preprocessOf(r: ManifestReader, value: unknown, input: TensorShape): Pr
     std: r.triple(o.std, 'preprocess.std', true),
     channelOrder: r.oneOf(o.channelOrder, 'preprocess.channelOrder', ['rgb', 'bgr'] as const),
   };
+  const resizeFilter = o.resizeFilter === undefined ? originResizeFilter(rest) : r.oneOf(o.resizeFilter, 'preprocess.resizeFilter', resizeFilters);
+  const preprocess: Preprocess = { ...rest, resizeFilter };
   if (preprocess.width !== input.width || preprocess.height !== input.height) {
     r.fail('preprocess', `makes ${preprocess.width}×${preprocess.height} images but the input is ${input.width}×${input.height}`);
   }

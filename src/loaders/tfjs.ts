@@ -7,7 +7,7 @@ import { tinyVggLabels } from '../labels/tiny-vgg.ts';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { Activation, Layer } from '../ops/layers.ts';
 import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
-import { caffePreprocess, unitRgbPreprocess, type Preprocess } from '../model/preprocess.ts';
+import { caffePreprocess, cnnExplainerPreprocess, type Preprocess } from '../model/preprocess.ts';
 import { isVector, type TensorShape } from '../model/shapes.ts';
 import { preprocessProblem } from '../model/preprocess-check.ts';
 import { foldBatchNorm, ModelFormatError, namingFile } from './format-error.ts';
@@ -369,7 +369,7 @@ function readTfjs(files: TfjsFiles): Model {
   const labels =
     files.labels ??
     (isTinyVgg ? [...tinyVggLabels] : classes === 1000 ? [...imagenetLabels] : Array.from({ length: classes }, (_, i) => `class ${i}`));
-  const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : unitRgbPreprocess(width, height));
+  const preprocess = files.preprocess ?? (isKerasVgg ? { ...caffePreprocess, width, height } : cnnExplainerPreprocess(width, height));
   const badPreprocess = preprocessProblem(preprocess);
   if (badPreprocess) throw new ModelFormatError(file, badPreprocess);
   const model: Model = { name: isTinyVgg && !files.name ? 'tiny-vgg' : modelName, input, preprocess, ...chain(layers), labels };

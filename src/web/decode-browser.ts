@@ -12,18 +12,16 @@ export interface Photo extends RgbaImage {
   originalHeight: number;
 }
 
-const decodable = 'Use a JPEG, PNG, WebP, GIF or AVIF photo.';
-
 export async function decodeImageBlob(blob: Blob, name: string): Promise<Photo> {
   if (blob.type && !blob.type.startsWith('image/')) {
-    throw new ImageInputError(`${name} is not an image (its type is ${blob.type}). ${decodable}`);
+    throw new ImageInputError(`${name} is not an image (its type is ${blob.type})`);
   }
   const options: ImageBitmapOptions = { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' };
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, options);
   } catch (error) {
-    throw new ImageInputError(`${name} is not an image this browser can decode (${(error as Error).message}). ${decodable}`);
+    throw new ImageInputError(`${name} is not an image this browser can decode (${(error as Error).message})`);
   }
   const originalWidth = bitmap.width;
   const originalHeight = bitmap.height;

@@ -23,11 +23,15 @@ import { MapControls } from './map-controls.ts';
 import type { ModelProgress, ModelSource } from './model-format.ts';
 import { dropHints, modelFormat, modelFormatForFiles, sortDroppedFiles } from './model-formats.ts';
 import { modelInputPicture } from './model-input-picture.ts';
-import { fetchRegistry, sourceFromQuery, type Registry } from './model-registry.ts';
+import { fetchRegistry, sourceFromQuery, type Registry, type RegistryModel } from './model-registry.ts';
+import { FirstRun } from './first-run.ts';
+import { hasNumberedLabels, modelLabel } from '../labels/model-labels.ts';
+import { resizeFilterDescriptions, resizeFilters, type ResizeFilter } from '../model/preprocess.ts';
 import { renderPredictions } from './predictions-view.ts';
 import { fetchBytes } from '../loaders/read-bytes.ts';
 import { drawResult, type OverlayLayers } from './result-picture.ts';
 import { publishResult, publishHooks } from './test-hooks.ts';
+import { counted } from '../explain/plural.ts';
 
 type View = 'explain' | 'explorer' | 'split';
 
@@ -45,6 +49,7 @@ export class DemoApp {
   private readonly controls: MapControls;
   private readonly colormap = colormapTable('inferno');
   private readonly camera: LiveCamera;
+  private readonly firstRun: FirstRun;
   private registry: Registry = { models: [], gallery: [] };
   private view: View = 'explain';
   private modelLoads = 0;
@@ -56,7 +61,7 @@ export class DemoApp {
   constructor(private readonly params: URLSearchParams) {
     this.controls = new MapControls(
       byId('maps'),
-      (settings) => this.session?.setSettings(settings),
+      (settings, interactive) => this.session?.setSettings(settings, interactive),
       () => this.drawPicture(),
     );
     this.camera = new LiveCamera(
@@ -67,6 +72,15 @@ export class DemoApp {
       },
       (fps) => (byId('fps').textContent = `${fps.toFixed(1)} explanations/s`),
     );
+    this.firstRun = new FirstRun(byId('first-run'), {
+      progress: (file, received, total) =>
+        this.progress.show(`Downloading ${file}`, total ? received / total : null, total ? `${megabytes(received)} of ${megabytes(total)}` : megabytes(received)),
+      downloaded: (name) => this.loadDownloaded(name),
+      error: (error) => {
+        this.progress.hide();
+        this.banner.show(error);
+      },
+    });
     this.explorer.onSave = (png) => saveBlob(png, `${stem(this.session?.forwardPhoto?.name ?? 'photo')}.explorer.png`);
     const target = params.get('class');
     if (target !== null && /^\d+$/.test(target)) this.initialTarget = Number(target);
@@ -110,6 +124,11 @@ export class DemoApp {
       this.setState('no-webgpu');
       return;
     }
+    // Maps as large as the picture is on screen (the stage, in device pixels); the downloads make full-size ones.
+    this.session.displaySide = () => {
+      const stage = byId('stage');
+      return Math.ceil(Math.max(stage.clientWidth, stage.clientHeight, 256) * (window.devicePixelRatio || 1));
+    };
     byId<HTMLButtonElement>('tune-kernels').disabled = false;
     this.session.setRule(this.params.get('rule') === 'official' ? 'official' : 'hysm');
     (document.querySelector(`input[name="rule"][value="${this.session.rule}"]`) as HTMLInputElement).checked = true;
@@ -122,6 +141,7 @@ export class DemoApp {
     const fromQuery = sourceFromQuery(this.params);
     const chosen = this.registry.models.find((m) => m.id === this.params.get('model')) ?? this.registry.models.find((m) => this.canLoad(m));
     const source = fromQuery ?? chosen;
+    if (!source) await this.firstRun.show();
     const loaded = source ? this.loadModelFrom(source) : Promise.resolve();
     const image = this.params.get('image');
     if (image) void this.loadPhotoUrl(image);
@@ -142,6 +162,8 @@ export class DemoApp {
   private fillModelList(): void {
     const select = byId<HTMLSelectElement>('model-select');
     (byId('model-load') as HTMLButtonElement).disabled = this.registry.models.length === 0;
+    // An empty list says nothing the first-run panel does not say better; a loaded model shows it again.
+    select.closest<HTMLElement>('.row')!.hidden = this.registry.models.length === 0 && !this.session?.model;
     if (this.registry.models.length === 0) return;
     select.replaceChildren(
       ...this.registry.models.map((m) => {
@@ -155,6 +177,18 @@ export class DemoApp {
     );
   }
 
+  /** After the first-run download: the model is in weights/ now; list it and load it. */
+  private async loadDownloaded(name: string): Promise<void> {
+    this.progress.hide();
+    this.registry = await fetchRegistry();
+    this.fillModelList();
+    const entry: RegistryModel | undefined =
+      this.registry.models.find((m) => m.id.startsWith(`${name}/`) && m.format === 'converted') ?? this.registry.models.find((m) => m.id.startsWith(`${name}/`));
+    if (!entry) throw new Error(`${name} was downloaded, but the dev server does not list it in weights/; reload the page`);
+    this.firstRun.hide();
+    await this.loadModelFrom(entry);
+  }
+
   private loadModelFrom(source: ModelSource): Promise<void> {
     return this.loadModel(source.label, 'Downloading', (progress) => modelFormat(source.format).fromUrls(source, progress), 'id' in source ? String(source.id) : null);
   }
@@ -162,6 +196,7 @@ export class DemoApp {
   /** Shows the loaded model in the list: its registry entry, or an entry for files dropped or given by URL. */
   private showInList(label: string, id: string | null): void {
     const select = byId<HTMLSelectElement>('model-select');
+    select.closest<HTMLElement>('.row')!.hidden = false;
     select.querySelector('option[value="__loaded"]')?.remove();
     select.querySelector('option[value=""]')?.remove();
     if (id === null || !this.registry.models.some((m) => m.id === id)) {
@@ -208,20 +243,47 @@ export class DemoApp {
       });
       if (!current()) return;
       renderModelInfo(byId('model-info'), model);
-      this.showInList(`${model.name} (${label})`, registryId);
-      status.textContent = `${model.name} is ready: ${model.labels.length} classes, input ${model.input.width}×${model.input.height}.`;
+      const shown = registryId !== null ? label : modelLabel(model.name);
+      this.showInList(registryId !== null ? label : `${shown} (${label})`, registryId);
+      status.textContent = `${shown} is ready: ${counted(model.labels.length, 'class')}, input ${model.input.width}×${model.input.height}.`;
       status.dataset.model = model.name;
+      this.showModelNotice(model, verb === 'Reading');
+      this.showResizeFilter(model.preprocess.resizeFilter);
+      this.firstRun.hide();
       this.setState(this.session.photo ? 'busy' : 'idle');
     } catch (error) {
       if (!current()) return;
       const still = this.session?.model;
-      status.textContent = still ? `${still.name} is still in use.` : 'No model loaded.';
+      status.textContent = still ? `${modelLabel(still.name)} is still in use.` : 'No model loaded.';
       if (still) status.dataset.model = still.name;
       else delete status.dataset.model;
       this.banner.show(error);
     } finally {
       if (current()) this.progress.hide();
     }
+  }
+
+  /** Classes without names show as numbers: say so, and how to add the names. */
+  private showModelNotice(model: Model, dropped: boolean): void {
+    const notice = byId('model-notice');
+    notice.hidden = !hasNumberedLabels(model.labels);
+    if (notice.hidden) return;
+    notice.replaceChildren(
+      Object.assign(document.createElement('strong'), { textContent: 'No class names: ' }),
+      `this model came without its names file, so its classes show as numbers (class 0 … class ${model.labels.length - 1}). `,
+      'Add a names file (one class name per line, in the model\'s output order; darknet\'s is imagenet.shortnames.list or names.txt beside the .cfg): ',
+      dropped ? 'drop it together with the model\'s files.' : 'put it beside the model\'s files in weights/ and reload, or drop it with the model\'s files.',
+    );
+  }
+
+  private showResizeFilter(current: ResizeFilter): void {
+    const select = byId<HTMLSelectElement>('resize-filter');
+    if (select.options.length === 0) {
+      select.replaceChildren(...resizeFilters.map((f) => Object.assign(document.createElement('option'), { value: f, textContent: f, title: resizeFilterDescriptions[f] })));
+    }
+    select.value = current;
+    select.title = resizeFilterDescriptions[current];
+    byId('resize-filter-row').hidden = !this.session?.model;
   }
 
   private noSession(): Error {
@@ -264,7 +326,12 @@ export class DemoApp {
     // Show the photo at once; the results follow when the GPU is done.
     byId('placeholder').hidden = true;
     this.drawPicture(photo);
-    if (!this.session.model) byId('summary').textContent = `${photo.name}: load a model to explain it.`;
+    if (!this.session.model) {
+      byId('summary').textContent =
+        this.registry.models.length > 0
+          ? `${photo.name}: load a model to explain it (choose one in the Model panel and click Load).`
+          : `${photo.name}: load a model to explain it: ${this.firstRun.nextStep}.`;
+    }
   }
 
   private fillGallery(urls: string[]): void {
@@ -331,8 +398,8 @@ export class DemoApp {
       `${session.forwardPhoto?.name}: class ${t.classIndex} `,
       Object.assign(document.createElement('strong'), { textContent: t.label }),
       ` (${(t.probability * 100).toFixed(1)} %) with the ${explanation.rule} rule: `,
-      Object.assign(document.createElement('strong'), { textContent: String(explanation.fixations.length) }),
-      ` fixations (${inPhoto} in the photo)${maps ? `, ${maps.kept.length} kept after outlier removal` : ''}.`,
+      Object.assign(document.createElement('strong'), { textContent: counted(explanation.fixations.length, 'fixation') }),
+      ` (${inPhoto} in the photo)${maps ? `, ${maps.kept.length} kept after outlier removal` : ''}.`,
     );
     byId('timings').textContent =
       `forward ${explanation.timings.forwardMs.toFixed(0)} ms · backtrack ${explanation.timings.backtrackMs.toFixed(0)} ms · maps ${session.lastMapsMs.toFixed(0)} ms` +
@@ -351,8 +418,11 @@ export class DemoApp {
     if (!shown) return;
     const canvas = byId<HTMLCanvasElement>('result-canvas');
     canvas.hidden = false;
+    // Shown at the photo's size (fitted to the stage) whatever the resolution the maps were made at.
+    canvas.style.width = `min(100%, ${shown.width}px, calc(62vh * ${shown.width / shown.height}))`;
+    canvas.style.aspectRatio = `${shown.width} / ${shown.height}`;
     const maps = photo === null && session?.forwardPhoto === shown ? session.maps : null;
-    drawResult(canvas, shown, maps, this.controls.layers, this.colormap);
+    drawResult(canvas, shown, maps, this.controls.layers, this.colormap, session?.displaySide());
   }
 
   private updateExplorer(): void {
@@ -368,14 +438,25 @@ export class DemoApp {
     );
   }
 
-  private downloadJson(): void {
+  /** The picture at the photo's own resolution, with full-size maps. */
+  private async downloadPng(): Promise<void> {
+    const session = this.session;
+    const photo = session?.forwardPhoto;
+    if (!session?.explanation || !photo) return;
+    const canvas = document.createElement('canvas');
+    drawResult(canvas, photo, await session.fullMaps(), this.controls.layers, this.colormap);
+    await saveCanvasPng(canvas, `${stem(photo.name)}.${session.explanation.rule}.png`);
+  }
+
+  private async downloadJson(): Promise<void> {
     const session = this.session;
     const photo = session?.forwardPhoto;
     if (!session?.explanation || !photo || !session.model) return;
-    const maps = session.maps;
+    const maps = await session.fullMaps();
     const json = {
       image: { file: photo.name, width: photo.originalWidth, height: photo.originalHeight },
       model: session.model.name,
+      preprocess: session.model.preprocess,
       ...explanationJson(session.explanation),
       maps: maps && mapsSummary(maps, photo),
     };
@@ -422,15 +503,18 @@ export class DemoApp {
       if (source) void this.loadModelFrom(source);
     });
     byId('webcam').addEventListener('click', () => void this.toggleCamera());
+    byId<HTMLSelectElement>('resize-filter').addEventListener('change', (event) => {
+      const filter = (event.target as HTMLSelectElement).value as ResizeFilter;
+      void this.session?.setResizeFilter(filter).then(() => {
+        if (this.session?.model) renderModelInfo(byId('model-info'), this.session.model);
+        this.showResizeFilter(filter);
+      });
+    });
     document.querySelectorAll<HTMLInputElement>('input[name="rule"]').forEach((radio) =>
       radio.addEventListener('change', () => this.session?.setRule(radio.value as Rule)),
     );
-    byId('download-png').addEventListener('click', () => {
-      const session = this.session;
-      if (!session?.explanation || !session.forwardPhoto) return;
-      void saveCanvasPng(byId('result-canvas'), `${stem(session.forwardPhoto.name)}.${session.explanation.rule}.png`);
-    });
-    byId('download-json').addEventListener('click', () => this.downloadJson());
+    byId('download-png').addEventListener('click', () => void this.downloadPng().catch((error) => this.banner.show(error)));
+    byId('download-json').addEventListener('click', () => void this.downloadJson().catch((error) => this.banner.show(error)));
 
     window.addEventListener('paste', (event) => {
       const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
@@ -464,7 +548,7 @@ export class DemoApp {
     if (files.length === 0) return;
     const { images, modelFiles, unknown } = sortDroppedFiles(files);
     if (unknown.length > 0 && images.length === 0 && modelFiles.length === 0) {
-      this.banner.show(new ImageInputError(`${unknown.map((f) => f.name).join(', ')} is neither a photo nor a model file. Drop a JPEG, PNG, WebP, GIF or AVIF photo, or ${dropHints().join('; ')}.`));
+      this.banner.show(new ImageInputError(`${unknown.map((f) => f.name).join(', ')} is neither a photo nor a model file (models: ${dropHints().join('; ')})`));
       return;
     }
     if (modelFiles.length > 0) await this.loadModelFiles(modelFiles);

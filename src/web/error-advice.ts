@@ -6,6 +6,7 @@ import { ModelShapeError } from '../model/shapes.ts';
 import { CameraError } from './live-camera.ts';
 import { TransferError } from '../loaders/read-bytes.ts';
 import { RegistryError } from './model-registry.ts';
+import { WeightsDownloadError } from './weights-get-protocol.ts';
 
 /** What the page says about an error: a title, the error's own message, what the user can do, and whether a reload helps. */
 export interface ErrorAdvice {
@@ -34,11 +35,14 @@ export function adviceFor(error: unknown): ErrorAdvice {
   if (error instanceof ModelFormatError || error instanceof ModelWeightsError || error instanceof ModelShapeError) {
     return advice('model-files', 'These model files cannot be used', 'The message names the file and what is wrong with it. Check that the files belong together and are complete (a download may have been cut short), then load them again.');
   }
+  if (error instanceof WeightsDownloadError) {
+    return advice('download', 'The model could not be downloaded', 'Check the connection and click Download again: it resumes where it stopped. Offline, fetch the files by hand as the Model panel lists them under “Offline, or behind a proxy?”.');
+  }
   if (error instanceof TransferError) {
     return advice('download', 'A download failed', 'Check the address and your connection, then load the model again.');
   }
   if (error instanceof ImageInputError) {
-    return advice('image', 'That is not a photo the page can read', 'Drop, paste or choose a JPEG, PNG, WebP, GIF or AVIF image.');
+    return advice('image', 'That is not a photo the page can read', 'Drop, paste or choose a JPEG, PNG, WebP, GIF or AVIF photo.');
   }
   if (error instanceof CameraError) {
     return advice('camera', 'The webcam is not available', 'You can still drop, paste or choose a photo.');

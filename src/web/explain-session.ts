@@ -5,9 +5,10 @@ import type { KernelChoices } from '../forward/gpu-model.ts';
 import { browserKernelChoiceStore } from '../forward/kernel-choice-store-browser.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Model } from '../graph/model.ts';
+import type { ResizeFilter } from '../model/preprocess.ts';
 import { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import { mapsForExplanation } from '../explain/explanation-maps.ts';
-import type { Maps } from '../postprocess/maps.ts';
+import { mapSize, type Maps } from '../postprocess/maps.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import type { Photo } from './decode-browser.ts';
 
@@ -57,12 +58,24 @@ export class ExplainSession {
   target: number | null = null;
   settings: MapSettings = { ...defaultMapSettings };
   lastMapsMs = 0;
+  /**
+   * The longest side of the picture on screen, in device pixels (the app measures it). The maps shown are made no
+   * larger than that, nor finer than a quarter of sigma a map pixel (the Gaussian has no finer detail; the picture
+   * upsamples them), so a slider step costs milliseconds on a GPU and well under a second on SwiftShader; a moving
+   * slider gets at most `previewSide`. Exports ask for the photo's own size (`fullMaps`).
+   */
+  displaySide: () => number = () => Infinity;
+  previewSide = 320;
   readonly counts: StageCounts = { forward: 0, backtrack: 0, maps: 0 };
 
   private pending: Stage = Stage.None;
   private readonly jobs: (() => Promise<void>)[] = [];
   private running: Promise<void> | null = null;
   private activationCache = new Map<string, Float32Array>();
+  private mapsQuality: 'preview' | 'display' = 'display';
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** What the current maps were made from, so a request for the same maps at the same size is skipped. */
+  private mapsKey = '';
 
   private constructor(
     readonly context: GpuContext,
@@ -111,6 +124,15 @@ export class ExplainSession {
     return result;
   }
 
+  /** Samples photos with another resize filter, and runs the network on the current photo again. */
+  setResizeFilter(filter: ResizeFilter): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.explainer || this.explainer.model.preprocess.resizeFilter === filter) return;
+      this.explainer.gpuModel.setResizeFilter(filter);
+      if (this.photo) this.request(Stage.Forward);
+    });
+  }
+
   /** A new photo: runs the network. A live frame keeps the chosen class; any other photo goes back to the top-1. */
   setPhoto(photo: Photo, keepTarget = false): void {
     this.photo = photo;
@@ -129,9 +151,30 @@ export class ExplainSession {
     this.request(Stage.Backtrack);
   }
 
-  setSettings(settings: MapSettings): void {
+  /** New map settings; `interactive` while a slider moves: a quick preview now, the screen's resolution when it rests. */
+  setSettings(settings: MapSettings, interactive = false): void {
     this.settings = settings;
+    this.mapsQuality = interactive ? 'preview' : 'display';
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
     this.request(Stage.Maps);
+    if (interactive) {
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = null;
+        this.mapsQuality = 'display';
+        this.request(Stage.Maps);
+      }, 300);
+    }
+  }
+
+  /** The maps at the photo's own resolution (for the PNG and JSON downloads): the current ones when they are. */
+  fullMaps(): Promise<Maps | null> {
+    return this.exclusive(async () => {
+      const { explanation, forwardPhoto, maps } = this;
+      if (!explanation || !forwardPhoto) return null;
+      if (maps && maps.width === forwardPhoto.width && maps.height === forwardPhoto.height) return maps;
+      return mapsForExplanation(this.mapper, explanation, forwardPhoto, this.settings);
+    });
   }
 
   /** Resolves once nothing is running or waiting. */
@@ -224,16 +267,32 @@ export class ExplainSession {
       update.explanation = true;
     }
     if (!this.explanation) return;
+    const side = this.mapsSide(stage === Stage.Maps && this.mapsQuality === 'preview');
+    const size = mapSize(this.forwardPhoto.width, this.forwardPhoto.height, side);
+    const key = JSON.stringify([this.explanation.generation, this.explanation.rule, this.explanation.target.classIndex, this.settings, size]);
+    if (stage === Stage.Maps && key === this.mapsKey && this.maps) return;
     this.events.busy('Computing the maps');
     const start = performance.now();
-    this.maps = await mapsForExplanation(this.mapper, this.explanation, this.forwardPhoto, this.settings);
+    this.maps = await mapsForExplanation(this.mapper, this.explanation, this.forwardPhoto, this.settings, side);
+    this.mapsKey = key;
     this.lastMapsMs = performance.now() - start;
     this.counts.maps++;
     update.maps = true;
     this.events.update(update);
   }
 
+  /** See `displaySide`. */
+  private mapsSide(preview: boolean): number {
+    const photo = this.forwardPhoto!;
+    const longer = Math.max(photo.width, photo.height);
+    const sigma = (this.settings.sigma * photo.width) / (photo.originalWidth ?? photo.width);
+    const needed = sigma > 0 ? Math.ceil((4 * longer) / sigma) : longer;
+    const side = Math.min(needed, this.displaySide());
+    return preview ? Math.min(side, this.previewSide) : side;
+  }
+
   destroy(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     this.explainer?.destroy();
     this.mapper.destroy();
   }

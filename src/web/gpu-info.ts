@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.ts';
 
 import { parameterCount, type Model } from '../graph/model.ts';
 import { formatShape } from '../model/shapes.ts';
+import { describePreprocess } from '../model/preprocess.ts';
 
 const shownLimits = [
   'maxStorageBufferBindingSize',
@@ -51,7 +52,8 @@ export function renderModelInfo(list: HTMLElement, model: Model): void {
   const parameters = parameterCount(model);
   rows(list, [
     ['Model', model.name],
-    ['Input', `${formatShape(model.input)}, ${model.preprocess.resize}`],
+    ['Input', formatShape(model.input)],
+    ['Preprocessing', describePreprocess(model.preprocess)],
     ['Layers', String(model.nodes.length)],
     ['Parameters', `${(parameters / 1e6).toFixed(2)} M (${bytes(parameters * 4)})`],
     ['Classes', String(model.labels.length)],

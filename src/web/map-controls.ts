@@ -10,16 +10,24 @@ export class MapControls {
 
   constructor(
     private readonly root: HTMLElement,
-    onSettings: (settings: MapSettings) => void,
+    /** `interactive` while a slider is being dragged (its `input` events); false when it is let go, and for the rest. */
+    onSettings: (settings: MapSettings, interactive: boolean) => void,
     onLayers: (layers: OverlayLayers) => void,
   ) {
     const names = ['fixations', 'heatmap', 'saliency', 'box', 'sigma', 'threshold', 'adaptive', 'outlier-share', 'outlier-radius', 'box-from'];
     this.inputs = Object.fromEntries(names.map((name) => [name, root.querySelector<HTMLInputElement>(`[name="${name}"]`)!]));
     for (const name of ['fixations', 'heatmap', 'saliency', 'box']) this.inputs[name].addEventListener('change', () => onLayers(this.layers));
     for (const name of ['sigma', 'threshold', 'adaptive', 'outlier-share', 'outlier-radius', 'box-from']) {
-      this.inputs[name].addEventListener(name === 'adaptive' || name === 'box-from' ? 'change' : 'input', () => {
+      const slider = name !== 'adaptive' && name !== 'box-from';
+      if (slider) {
+        this.inputs[name].addEventListener('input', () => {
+          this.showValues();
+          onSettings(this.settings, true);
+        });
+      }
+      this.inputs[name].addEventListener('change', () => {
         this.showValues();
-        onSettings(this.settings);
+        onSettings(this.settings, false);
       });
     }
     this.reset(defaultMapSettings);

@@ -24,6 +24,9 @@ export interface PublishedResult {
   threshold: number;
   generation: number;
   counts: { forward: number; backtrack: number; maps: number };
+  /** Size of the attention map shown (a preview while a slider moves) and how long it took. */
+  mapsSize: [number, number];
+  mapsMs: number;
   /** Increases with every published result, so a test can wait for the next one. */
   serial: number;
 }
@@ -68,6 +71,8 @@ export function publishResult(app: HookedApp): void {
     threshold: session.maps?.threshold ?? 0,
     generation: e.generation,
     counts: { ...session.counts },
+    mapsSize: [session.maps?.width ?? 0, session.maps?.height ?? 0],
+    mapsMs: session.lastMapsMs,
     serial: ++serial,
   };
 }
