@@ -95,7 +95,7 @@ describe('darknet loader', () => {
   });
 
   it('names unsupported sections and bad values with their line', () => {
-    expect(() => loadDarknet({ ...files, cfg: `${files.cfg}\n[route]\nlayers=-1\n` })).toThrow(/\[route\] at line \d+: layer type \[route\] is not supported/);
+    expect(() => loadDarknet({ ...files, cfg: `${files.cfg}\n[upsample]\nstride=2\n` })).toThrow(/\[upsample\] at line \d+: layer type \[upsample\] is not supported/);
     expect(() => loadDarknet({ ...files, cfg: files.cfg.replace('size=3', 'size=three') })).toThrow(/size=three is not an integer from 1 to 16384/);
     expect(() => loadDarknet({ ...files, cfg: files.cfg.replace('activation=leaky', 'activation=mish') })).toThrow(/activation=mish is not supported/);
     expect(() => loadDarknet({ ...files, cfg: 'hello' })).toThrow(/neither a \[section\] nor key=value/);

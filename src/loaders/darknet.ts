@@ -1,12 +1,14 @@
 /**
- * darknet `.cfg` + `.weights` (Tiny Darknet and other VGG-like darknet classifiers).
- * Supported sections: [net], [convolutional] (batch norm folded), [maxpool], [avgpool], [connected], [dropout],
- * [softmax], [cost]; anything else is rejected by name and line.
+ * darknet `.cfg` + `.weights` (Tiny Darknet, Darknet-19/53 and other darknet classifiers) as a graph.
+ * Supported sections: [net], [convolutional] (batch norm folded, groups), [maxpool], [avgpool], [connected],
+ * [route] (one earlier layer, or several concatenated), [shortcut] (a residual add), [dropout], [softmax], [cost];
+ * anything else is rejected by name and line.
  */
 import type { Activation, Layer } from '../ops/layers.ts';
-import { chain, layerOutputShape, validateModel, type Model } from '../graph/model.ts';
+import { opOf } from '../ops/registry.ts';
+import { inputTensor, validateModel, type GraphNode, type Model } from '../graph/model.ts';
 import { darknetPreprocess } from '../model/preprocess.ts';
-import type { TensorShape } from '../model/shapes.ts';
+import { formatShape, type TensorShape } from '../model/shapes.ts';
 import { foldBatchNorm, ModelFormatError, namingFile, readFloat32 } from './format-error.ts';
 import { limits } from './limits.ts';
 
@@ -69,8 +71,8 @@ function intOption(section: Section, key: string, fallback: number | undefined, 
   return number;
 }
 
-function activationOption(section: Section, file: string): Activation {
-  const value = section.options.get('activation') ?? 'logistic';
+function activationOption(section: Section, file: string, fallback = 'logistic'): Activation {
+  const value = section.options.get('activation') ?? fallback;
   if (value === 'leaky' || value === 'relu' || value === 'linear') return value;
   throw new ModelFormatError(
     file,
@@ -93,6 +95,234 @@ export function loadDarknet(files: DarknetFiles): Model {
   return namingFile({ shapes: files.cfgName ?? 'cfg', weights: files.weightsName ?? 'weights' }, () => readDarknet(files));
 }
 
+/** The weights file, read front to back as the cfg's sections ask for their tensors. */
+class WeightsReader {
+  offset: number;
+  readonly headerBytes: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly file: string,
+    readonly cfgName: string,
+  ) {
+    if (bytes.byteLength < 16) throw new ModelFormatError(file, `is ${bytes.byteLength} bytes, shorter than a darknet header`);
+    const header = new DataView(bytes.buffer, bytes.byteOffset, 20 <= bytes.byteLength ? 20 : 16);
+    const major = header.getInt32(0, true);
+    const minor = header.getInt32(4, true);
+    if (major < 0 || major > 1000 || minor < 0 || minor > 1000) {
+      throw new ModelFormatError(file, `header version ${major}.${minor} is not a darknet weights version: not a darknet .weights file`);
+    }
+    // darknet writes `seen` as size_t from version 0.2 on, as int before.
+    this.headerBytes = major * 10 + minor >= 2 ? 20 : 16;
+    this.offset = this.headerBytes;
+  }
+
+  take(count: number, what: string): Float32Array {
+    if (this.offset + count * 4 > this.bytes.byteLength) {
+      throw new ModelFormatError(
+        this.file,
+        `ends at byte ${this.bytes.byteLength} while reading ${what} (needs ${count * 4} bytes from byte ${this.offset}): ` +
+          `the file is truncated or belongs to a different cfg than ${this.cfgName}`,
+      );
+    }
+    const values = readFloat32(this.bytes, this.offset, count);
+    this.offset += count * 4;
+    return values;
+  }
+
+  expectEnd(): void {
+    if (this.offset !== this.bytes.byteLength) {
+      throw new ModelFormatError(
+        this.file,
+        `has ${this.bytes.byteLength - this.offset} bytes left over after the ${(this.offset - this.headerBytes) / 4} weights that ${this.cfgName} needs: ` +
+          'it belongs to a different cfg',
+      );
+    }
+  }
+}
+
+/**
+ * The graph as the sections build it. darknet numbers its layers by section (after [net]); [route] and [shortcut]
+ * name earlier layers by that number (relative when negative), so every section records the tensor it leaves.
+ */
+class DarknetGraph {
+  readonly nodes: GraphNode[] = [];
+  /** The tensor each darknet layer (section after [net]) leaves, by layer number. */
+  readonly layerOutputs: string[] = [];
+  private readonly shapes = new Map<string, TensorShape>();
+  private readonly counters = new Map<string, number>();
+  current = inputTensor;
+
+  constructor(
+    input: TensorShape,
+    readonly cfgName: string,
+  ) {
+    this.shapes.set(inputTensor, input);
+  }
+
+  get shape(): TensorShape {
+    return this.shapes.get(this.current)!;
+  }
+
+  nameFor(kind: string): string {
+    const n = (this.counters.get(kind) ?? 0) + 1;
+    this.counters.set(kind, n);
+    return `${kind}${n}`;
+  }
+
+  push(layer: Layer, inputs: string[] = [this.current]): void {
+    const node = { ...layer, inputs, output: layer.name } as GraphNode;
+    this.shapes.set(node.output, opOf(node).outputShape(node, inputs.map((t) => this.shapes.get(t)!)));
+    this.nodes.push(node);
+    this.current = node.output;
+  }
+
+  /** The tensor of the layer `reference` names: an absolute layer number, or relative to `index` when negative. */
+  layer(reference: number, index: number, where: string): string {
+    const at = reference < 0 ? index + reference : reference;
+    if (!Number.isInteger(at) || at < 0 || at >= index) {
+      throw new ModelFormatError(this.cfgName, `${where}: layer ${reference} is not an earlier layer (this is layer ${index})`);
+    }
+    return this.layerOutputs[at];
+  }
+
+  shapeOf(tensor: string): TensorShape {
+    return this.shapes.get(tensor)!;
+  }
+}
+
+interface SectionContext {
+  section: Section;
+  where: string;
+  /** This section's darknet layer number. */
+  index: number;
+  graph: DarknetGraph;
+  weights: WeightsReader;
+  cfgName: string;
+}
+
+function convolutional({ section, where, graph, weights, cfgName }: SectionContext): void {
+  const filters = intOption(section, 'filters', 1, cfgName);
+  const size = intOption(section, 'size', 1, cfgName);
+  const stride = intOption(section, 'stride', 1, cfgName);
+  const padding = intOption(section, 'pad', 0, cfgName) ? Math.floor(size / 2) : intOption(section, 'padding', 0, cfgName);
+  const groups = intOption(section, 'groups', 1, cfgName);
+  const inChannels = graph.shape.channels;
+  if (inChannels % groups !== 0 || filters % groups !== 0) {
+    throw new ModelFormatError(cfgName, `${where}: groups=${groups} does not divide ${inChannels} input channels and filters=${filters}`);
+  }
+  const name = graph.nameFor('conv');
+  let bias = weights.take(filters, `${name} biases`);
+  const batchNorm = intOption(section, 'batch_normalize', 0, cfgName) === 1;
+  const norm = batchNorm
+    ? { scale: weights.take(filters, `${name} scales`), mean: weights.take(filters, `${name} rolling mean`), variance: weights.take(filters, `${name} rolling variance`) }
+    : null;
+  const weight = weights.take((filters * inChannels * size * size) / groups, `${name} weights`);
+  if (norm) {
+    // Under batch norm darknet's "biases" are the norm's shift and the conv itself has no bias.
+    const shift = bias;
+    bias = new Float32Array(filters);
+    foldBatchNorm(weight, bias, { ...norm, shift }, (variance) => Math.sqrt(variance) + 1e-6);
+  }
+  graph.push({
+    kind: 'conv2d',
+    name,
+    kernel: size,
+    stride,
+    padding,
+    inChannels,
+    outChannels: filters,
+    activation: activationOption(section, cfgName),
+    ...(groups > 1 ? { groups } : {}),
+    weight,
+    bias,
+  });
+}
+
+function maxpool({ section, where, graph, cfgName }: SectionContext): void {
+  const stride = intOption(section, 'stride', 1, cfgName);
+  const size = intOption(section, 'size', stride, cfgName);
+  const { width, height } = graph.shape;
+  const darknetOut = (n: number) => Math.floor((n - 1) / stride) + 1;
+  const ours = (n: number) => Math.floor((n - size) / stride) + 1;
+  if (darknetOut(width) !== ours(width) || darknetOut(height) !== ours(height)) {
+    throw new ModelFormatError(cfgName, `${where}: darknet pads this ${size}×${size}/${stride} max-pool over a ${width}×${height} input, which is not supported`);
+  }
+  graph.push({ kind: 'maxpool', name: graph.nameFor('pool'), size, stride });
+}
+
+function connected({ section, where, graph, weights, cfgName }: SectionContext): void {
+  if (graph.shape.height !== 1 || graph.shape.width !== 1) graph.push({ kind: 'flatten', name: graph.nameFor('flatten') });
+  const outputs = intOption(section, 'output', 1, cfgName);
+  const name = graph.nameFor('fc');
+  const inFeatures = graph.shape.channels;
+  const bias = weights.take(outputs, `${name} biases`);
+  const weight = weights.take(outputs * inFeatures, `${name} weights`);
+  if (intOption(section, 'batch_normalize', 0, cfgName) === 1) {
+    throw new ModelFormatError(cfgName, `${where}: batch norm on connected layers is not supported`);
+  }
+  graph.push({ kind: 'dense', name, inFeatures, outFeatures: outputs, activation: activationOption(section, cfgName), weight, bias });
+}
+
+/** Earlier layers as a [route] or [shortcut] lists them: comma-separated layer numbers, relative when negative. */
+function layerList({ section, where, index, graph, cfgName }: SectionContext, key: string): string[] {
+  const value = section.options.get(key);
+  if (value === undefined) throw new ModelFormatError(cfgName, `${where} needs ${key}=`);
+  return value.split(',').map((part) => {
+    const text = part.trim();
+    if (!/^-?\d{1,6}$/.test(text)) throw new ModelFormatError(cfgName, `${where}: ${key}=${value} is not a list of layer numbers`);
+    return graph.layer(Number(text), index, where);
+  });
+}
+
+/** [route]: one earlier layer's output as it is, or several concatenated along channels. */
+function route(context: SectionContext): void {
+  const { graph, where, cfgName } = context;
+  if (context.section.options.has('groups') && intOption(context.section, 'groups', 1, cfgName) !== 1) {
+    throw new ModelFormatError(cfgName, `${where}: grouped routes are not supported`);
+  }
+  const layers = layerList(context, 'layers');
+  if (layers.length === 1) {
+    graph.current = layers[0];
+    return;
+  }
+  const { height, width } = graph.shapeOf(layers[0]);
+  if (layers.some((t) => graph.shapeOf(t).height !== height || graph.shapeOf(t).width !== width)) {
+    throw new ModelFormatError(cfgName, `${where}: routes layers of different sizes (${layers.map((t) => `${t} ${formatShape(graph.shapeOf(t))}`).join(', ')})`);
+  }
+  graph.push({ kind: 'concat', name: graph.nameFor('route') }, layers);
+}
+
+/** [shortcut]: the previous layer plus an earlier one (a residual connection), then the activation. */
+function shortcut(context: SectionContext): void {
+  const { graph, where, cfgName, section } = context;
+  const from = layerList(context, 'from');
+  if (from.length !== 1) throw new ModelFormatError(cfgName, `${where}: a shortcut adds one earlier layer (from=${section.options.get('from')})`);
+  if (section.options.has('weights_type')) throw new ModelFormatError(cfgName, `${where}: weighted shortcuts are not supported`);
+  const [a, b] = [graph.current, from[0]];
+  const [sa, sb] = [graph.shapeOf(a), graph.shapeOf(b)];
+  if (sa.channels !== sb.channels || sa.height !== sb.height || sa.width !== sb.width) {
+    throw new ModelFormatError(cfgName, `${where}: adds ${formatShape(sb)} to ${formatShape(sa)}; darknet's partial sums of different sizes are not supported`);
+  }
+  graph.push({ kind: 'add', name: graph.nameFor('shortcut'), activation: activationOption(section, cfgName, 'linear') }, [b, a]);
+}
+
+const sectionReaders: Record<string, (context: SectionContext) => void> = {
+  convolutional,
+  conv: convolutional,
+  maxpool,
+  avgpool: ({ graph }) => graph.push({ kind: 'globalAvgPool', name: graph.nameFor('avgpool') }),
+  connected,
+  route,
+  shortcut,
+  softmax: ({ section, where, graph, cfgName }) => {
+    if (intOption(section, 'groups', 1, cfgName) !== 1) throw new ModelFormatError(cfgName, `${where}: grouped softmax is not supported`);
+    graph.push({ kind: 'softmax', name: 'softmax' });
+  },
+  dropout: () => {},
+  cost: () => {},
+};
+
 function readDarknet(files: DarknetFiles): Model {
   const cfgName = files.cfgName ?? 'cfg';
   const weightsName = files.weightsName ?? 'weights';
@@ -104,130 +334,18 @@ function readDarknet(files: DarknetFiles): Model {
     width: intOption(net, 'width', undefined, cfgName),
   };
   if (input.channels !== 3) throw new ModelFormatError(cfgName, `[net] channels=${input.channels}: only RGB (3) inputs are supported`);
-
-  const bytes = files.weights;
-  if (bytes.byteLength < 16) throw new ModelFormatError(weightsName, `is ${bytes.byteLength} bytes, shorter than a darknet header`);
-  const header = new DataView(bytes.buffer, bytes.byteOffset, 20 <= bytes.byteLength ? 20 : 16);
-  const major = header.getInt32(0, true);
-  const minor = header.getInt32(4, true);
-  if (major < 0 || major > 1000 || minor < 0 || minor > 1000) {
-    throw new ModelFormatError(weightsName, `header version ${major}.${minor} is not a darknet weights version: not a darknet .weights file`);
-  }
-  // darknet writes `seen` as size_t from version 0.2 on, as int before.
-  const headerBytes = major * 10 + minor >= 2 ? 20 : 16;
-  let offset = headerBytes;
-  const take = (count: number, what: string): Float32Array => {
-    if (offset + count * 4 > bytes.byteLength) {
-      throw new ModelFormatError(
-        weightsName,
-        `ends at byte ${bytes.byteLength} while reading ${what} (needs ${count * 4} bytes from byte ${offset}): ` +
-          `the file is truncated or belongs to a different cfg than ${cfgName}`,
-      );
-    }
-    const values = readFloat32(bytes, offset, count);
-    offset += count * 4;
-    return values;
-  };
-
-  const layers: Layer[] = [];
-  let shape = input;
-  const counters = new Map<string, number>();
-  const nameFor = (kind: string) => {
-    const n = (counters.get(kind) ?? 0) + 1;
-    counters.set(kind, n);
-    return `${kind}${n}`;
-  };
-  const push = (layer: Layer) => {
-    layers.push(layer);
-    shape = layerOutputShape(layer, shape);
-  };
-
-  for (const section of sections.slice(1)) {
+  const weights = new WeightsReader(files.weights, weightsName, cfgName);
+  const graph = new DarknetGraph(input, cfgName);
+  sections.slice(1).forEach((section, index) => {
     const where = `[${section.type}] at line ${section.line}`;
-    switch (section.type) {
-      case 'convolutional':
-      case 'conv': {
-        const filters = intOption(section, 'filters', 1, cfgName);
-        const size = intOption(section, 'size', 1, cfgName);
-        const stride = intOption(section, 'stride', 1, cfgName);
-        const padding = intOption(section, 'pad', 0, cfgName) ? Math.floor(size / 2) : intOption(section, 'padding', 0, cfgName);
-        if (intOption(section, 'groups', 1, cfgName) !== 1) throw new ModelFormatError(cfgName, `${where}: grouped convolutions are not supported`);
-        const name = nameFor('conv');
-        let bias = take(filters, `${name} biases`);
-        const batchNorm = intOption(section, 'batch_normalize', 0, cfgName) === 1;
-        const norm = batchNorm
-          ? { scale: take(filters, `${name} scales`), mean: take(filters, `${name} rolling mean`), variance: take(filters, `${name} rolling variance`) }
-          : null;
-        const weight = take(filters * shape.channels * size * size, `${name} weights`);
-        if (norm) {
-          // Under batch norm darknet's "biases" are the norm's shift and the conv itself has no bias.
-          const shift = bias;
-          bias = new Float32Array(filters);
-          foldBatchNorm(weight, bias, { ...norm, shift }, (variance) => Math.sqrt(variance) + 1e-6);
-        }
-        push({
-          kind: 'conv2d',
-          name,
-          kernel: size,
-          stride,
-          padding,
-          inChannels: shape.channels,
-          outChannels: filters,
-          activation: activationOption(section, cfgName),
-          weight,
-          bias,
-        });
-        break;
-      }
-      case 'maxpool': {
-        const stride = intOption(section, 'stride', 1, cfgName);
-        const size = intOption(section, 'size', stride, cfgName);
-        const darknetOut = (n: number) => Math.floor((n - 1) / stride) + 1;
-        const ours = (n: number) => Math.floor((n - size) / stride) + 1;
-        if (darknetOut(shape.width) !== ours(shape.width) || darknetOut(shape.height) !== ours(shape.height)) {
-          throw new ModelFormatError(
-            cfgName,
-            `${where}: darknet pads this ${size}×${size}/${stride} max-pool over a ${shape.width}×${shape.height} input, which is not supported`,
-          );
-        }
-        push({ kind: 'maxpool', name: nameFor('pool'), size, stride });
-        break;
-      }
-      case 'avgpool':
-        push({ kind: 'globalAvgPool', name: nameFor('avgpool') });
-        break;
-      case 'connected': {
-        if (shape.height !== 1 || shape.width !== 1) push({ kind: 'flatten', name: nameFor('flatten') });
-        const outputs = intOption(section, 'output', 1, cfgName);
-        const name = nameFor('fc');
-        const bias = take(outputs, `${name} biases`);
-        const weight = take(outputs * shape.channels, `${name} weights`);
-        if (intOption(section, 'batch_normalize', 0, cfgName) === 1) {
-          throw new ModelFormatError(cfgName, `${where}: batch norm on connected layers is not supported`);
-        }
-        push({ kind: 'dense', name, inFeatures: shape.channels, outFeatures: outputs, activation: activationOption(section, cfgName), weight, bias });
-        break;
-      }
-      case 'softmax':
-        if (intOption(section, 'groups', 1, cfgName) !== 1) throw new ModelFormatError(cfgName, `${where}: grouped softmax is not supported`);
-        push({ kind: 'softmax', name: 'softmax' });
-        break;
-      case 'dropout':
-      case 'cost':
-        break;
-      default:
-        throw new ModelFormatError(cfgName, `${where}: layer type [${section.type}] is not supported`);
-    }
-  }
-  if (offset !== bytes.byteLength) {
-    throw new ModelFormatError(
-      weightsName,
-      `has ${bytes.byteLength - offset} bytes left over after the ${(offset - headerBytes) / 4} weights that ${cfgName} needs: ` +
-        'it belongs to a different cfg',
-    );
-  }
+    const read = sectionReaders[section.type];
+    if (!read) throw new ModelFormatError(cfgName, `${where}: layer type [${section.type}] is not supported`);
+    read({ section, where, index, graph, weights, cfgName });
+    graph.layerOutputs.push(graph.current);
+  });
+  weights.expectEnd();
 
-  const classes = shape.channels;
+  const classes = graph.shape.channels;
   const labels = files.labels ?? Array.from({ length: classes }, (_, i) => `class ${i}`);
   if (labels.length !== classes) {
     throw new ModelFormatError(files.cfgName ?? 'labels', `the model has ${classes} classes but ${labels.length} labels were given`);
@@ -236,7 +354,8 @@ function readDarknet(files: DarknetFiles): Model {
     name: files.name ?? cfgName.replace(/\.cfg$/, ''),
     input,
     preprocess: darknetPreprocess(input.width, input.height),
-    ...chain(layers),
+    nodes: graph.nodes,
+    output: graph.current,
     labels,
   };
   validateModel(model);

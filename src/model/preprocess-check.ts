@@ -2,7 +2,7 @@
  * Preprocessing numbers a model file may carry, checked at load: finite, std > 0, a pixel scale in a sane range, so
  * that no photo can become an input of NaN or ±Infinity (a scale of 1e39 is finite in JSON, infinite in float32).
  */
-import type { Preprocess } from './preprocess.ts';
+import { resizeFilters, resizeModes, type Preprocess } from './preprocess.ts';
 
 /** Limits of a sane preprocessing: 8-bit pixels scaled by 1/255 … 255, means and stds within float32's easy range. */
 export const preprocessLimits = { minScale: 1e-6, maxScale: 1e4, maxMagnitude: 1e6, minStd: 1e-6, maxSide: 16_384 } as const;
@@ -15,7 +15,8 @@ export function preprocessProblem(pre: Preprocess, path = 'preprocess'): string 
     const v = pre[side];
     if (!Number.isInteger(v) || v < 1 || v > maxSide) return `${path}.${side} is ${show(v)}; it must be a positive integer no larger than ${maxSide}`;
   }
-  if (!['resize', 'center-crop', 'letterbox'].includes(pre.resize)) return `${path}.resize is ${show(pre.resize)}; it must be resize, center-crop or letterbox`;
+  if (!(resizeModes as readonly string[]).includes(pre.resize)) return `${path}.resize is ${show(pre.resize)}; it must be one of ${resizeModes.join(', ')}`;
+  if (!(resizeFilters as readonly string[]).includes(pre.resizeFilter)) return `${path}.resizeFilter is ${show(pre.resizeFilter)}; it must be one of ${resizeFilters.join(', ')}`;
   if (!['rgb', 'bgr'].includes(pre.channelOrder)) return `${path}.channelOrder is ${show(pre.channelOrder)}; it must be rgb or bgr`;
   if (!(Number.isFinite(pre.cropFraction) && pre.cropFraction > 0 && pre.cropFraction <= 1)) return `${path}.cropFraction is ${show(pre.cropFraction)}; it must be in (0, 1]`;
   if (!(Number.isFinite(pre.scale) && pre.scale >= minScale && pre.scale <= maxScale)) {
