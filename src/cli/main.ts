@@ -9,6 +9,7 @@ import { explainBatch } from './explain-batch.ts';
 import { tuneCommand } from './tune-command.ts';
 import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
+import { preprocessFlags } from './preprocess-flags.ts';
 import { reportError } from './report-error.ts';
 import { addWeightsCommands } from './weights-command.ts';
 
@@ -25,11 +26,13 @@ function classIndex(value: string): number {
 }
 
 function modelOptions(command: Command): Command {
-  return command
-    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
-    .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
-    .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
-    .option('--class-names <file>', 'class names, one per line, in output order');
+  return preprocessFlags(
+    command
+      .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, .onnx, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
+      .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
+      .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
+      .option('--class-names <file>', 'class names, one per line, in output order'),
+  );
 }
 
 const program = new Command('fixations')

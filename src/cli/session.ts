@@ -6,9 +6,10 @@ import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../loaders/load-model-node.ts';
 import type { Model } from '../graph/model.ts';
+import { preprocessFromFlags, type PreprocessFlagValues } from './preprocess-flags.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
-export interface ModelOptions {
+export interface ModelOptions extends PreprocessFlagValues {
   model: string;
   arch?: ModelFileOptions['arch'];
   weights?: string;
@@ -16,7 +17,12 @@ export interface ModelOptions {
 }
 
 export function loadModelFromOptions(options: ModelOptions) {
-  return loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+  return loadModelFile(options.model, {
+    arch: options.arch,
+    weights: options.weights,
+    labels: options.classNames,
+    preprocess: preprocessFromFlags(options.model, options),
+  });
 }
 
 export interface Session {
