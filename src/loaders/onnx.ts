@@ -202,10 +202,10 @@ function nodeNames(graph: IrGraph): Map<string, string> {
   return names;
 }
 
-function lowerGraph(graph: IrGraph, file: string): { nodes: GraphNode[]; output: string } {
+/** Our nodes; `unsupported` (from the mapping) gets the nodes our ops cannot run, and is thrown as one error. */
+function lowerGraph(graph: IrGraph, file: string, unsupported: UnsupportedNode[]): { nodes: GraphNode[]; output: string } {
   const names = nodeNames(graph);
   const tensorName = (t: string) => (t === graph.input ? inputTensor : names.get(t)!);
-  const unsupported: UnsupportedNode[] = [];
   const nodes: GraphNode[] = [];
   for (const node of graph.nodes) {
     try {
@@ -216,12 +216,13 @@ function lowerGraph(graph: IrGraph, file: string): { nodes: GraphNode[]; output:
       unsupported.push({ source: node.source, reason: error.message });
     }
   }
-  if (unsupported.length > 0) throw unsupportedError(file, unsupported);
+  if (unsupported.length > 0) throw unsupportedError(file, unsupported.sort((a, b) => a.source.position - b.source.position));
   if (graph.output === graph.input) throw new ModelFormatError(file, 'the graph output is its input: the model computes nothing');
   return { nodes, output: tensorName(graph.output) };
 }
 
-function importGraph(proto: ModelProto, constants: Awaited<ReturnType<typeof readConstants>>, input: { name: string; shape: TensorShape }, file: string): IrGraph {
+/** The importer's graph, and the nodes that could not be mapped (their outputs left out of it). */
+function importGraph(proto: ModelProto, constants: Awaited<ReturnType<typeof readConstants>>, input: { name: string; shape: TensorShape }, file: string): { ir: IrGraph; unsupported: UnsupportedNode[] } {
   const graph = proto.graph!;
   const output = outputOf(graph, file);
   const sources = new Map(graph.node.map((node, i): [NodeProto, OnnxSource] => [node, { position: i + 1, count: graph.node.length, name: node.name, opType: node.opType }]));
@@ -245,11 +246,13 @@ function importGraph(proto: ModelProto, constants: Awaited<ReturnType<typeof rea
     },
   };
   const unsupported = mapNodes(order, sources, state);
-  if (unsupported.length > 0) throw unsupportedError(file, unsupported);
   const result = values.get(output.name);
-  if (!result) throw new ModelFormatError(file, `the graph output "${output.name}" is written by no node`);
-  if (result.kind !== 'tensor') throw new ModelFormatError(file, `the graph output "${output.name}" is a constant: it does not depend on the photo`);
-  return { nodes: state.nodes, dims: state.dims, input: input.name, output: result.name };
+  if (unsupported.length === 0) {
+    if (!result) throw new ModelFormatError(file, `the graph output "${output.name}" is written by no node`);
+    if (result.kind !== 'tensor') throw new ModelFormatError(file, `the graph output "${output.name}" is a constant: it does not depend on the photo`);
+  }
+  const outputTensor = result?.kind === 'tensor' ? result.name : output.name;
+  return { ir: { nodes: state.nodes, dims: state.dims, input: input.name, output: outputTensor }, unsupported };
 }
 
 function fileStem(file: string): string {
@@ -267,9 +270,10 @@ export async function loadOnnx(options: OnnxModelOptions): Promise<OnnxImport> {
   const input = inputOf(graph, constants.initializers, file, options.preprocess?.size);
   let model: Model;
   try {
-    const ir = importGraph(proto, constants, input, file);
-    rewriteGraph(ir);
-    const { nodes, output } = lowerGraph(ir, file);
+    const { ir, unsupported } = importGraph(proto, constants, input, file);
+    // With nodes left out, what reads a tensor is not known: nothing is dropped, so that every node is judged.
+    rewriteGraph(ir, { dropUnread: unsupported.length === 0 });
+    const { nodes, output } = lowerGraph(ir, file, unsupported);
     const { preprocess, defaults } = preprocessFromOptions(input.shape.width, input.shape.height, options.preprocess ?? {});
     const classes = shapeOf(ir.dims.get(ir.output)!).channels;
     const labels = options.labels ?? Array.from({ length: classes }, (_, i) => `class ${i}`);

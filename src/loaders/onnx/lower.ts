@@ -20,7 +20,8 @@ export function fusedActivation(activation: OnnxActivation | null): Activation |
     case 'leaky':
       return Math.abs(activation.alpha - leakySlope) < 1e-6 ? 'leaky' : null;
     case 'clip':
-      return activation.min === 0 && activation.max === Infinity ? 'relu' : null;
+      // Before opset 11 an absent max is float32's largest value.
+      return activation.min === 0 && activation.max >= 3.4e38 ? 'relu' : null;
   }
 }
 

@@ -104,8 +104,8 @@ function dropUnread(graph: IrGraph): void {
   }
 }
 
-export function rewriteGraph(graph: IrGraph): void {
-  dropUnread(graph);
+export function rewriteGraph(graph: IrGraph, options: { dropUnread: boolean }): void {
+  if (options.dropUnread) dropUnread(graph);
   foldIntoProducer(graph, (n) => n.op.op === 'affine', foldAffine);
   foldIntoProducer(graph, (n) => n.op.op === 'activation', fuseActivation);
   foldPads(graph);
