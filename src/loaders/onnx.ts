@@ -29,8 +29,20 @@ export interface OnnxModelOptions {
   preprocess?: PreprocessOptions;
   /** Class names in output order; default "class i". */
   labels?: string[];
+  /**
+   * Asked once the graph's input is known, before any weight is read (the page's form): the preprocessing and class
+   * names, which replace `preprocess` and `labels`.
+   */
+  ask?: (input: OnnxInputInfo) => Promise<{ preprocess: PreprocessOptions; labels?: string[] }>;
   /** Model name; default the file name without `.onnx`. */
   name?: string;
+}
+
+/** What the graph says of its input: height and width, null where symbolic. */
+export interface OnnxInputInfo {
+  file: string;
+  height: number | null;
+  width: number | null;
 }
 
 export interface OnnxImport {
@@ -41,16 +53,22 @@ export interface OnnxImport {
 
 const defaultDomains = new Set(['', 'ai.onnx']);
 
+/** The dims of the graph's only input (null where symbolic), or null when it has not exactly one tensor input. */
+function inputDims(graph: GraphProto, initializers: ReadonlySet<string>): (number | null)[] | null {
+  const inputs = graph.input.filter((i) => !initializers.has(i.name));
+  const tensorType = inputs.length === 1 && inputs[0].type?.value.case === 'tensorType' ? inputs[0].type.value.value : undefined;
+  return tensorType ? (tensorType.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null)) : null;
+}
+
 /** The graph's one input: the photo, NCHW, batch 1 or symbolic, three channels. */
-function inputOf(graph: GraphProto, initializers: ReadonlyMap<string, unknown>, file: string, size: number | undefined): { name: string; shape: TensorShape } {
+function inputOf(graph: GraphProto, initializers: ReadonlySet<string>, file: string, size: number | undefined): { name: string; shape: TensorShape } {
   const inputs = graph.input.filter((i) => !initializers.has(i.name));
   if (inputs.length !== 1) {
     throw new ModelFormatError(file, inputs.length === 0 ? 'the graph has no input' : `the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); a classifier here takes one photo`);
   }
   const [input] = inputs;
-  const tensorType = input.type?.value.case === 'tensorType' ? input.type.value.value : undefined;
-  if (!tensorType) throw new ModelFormatError(file, `input "${input.name}" is not a tensor`);
-  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null));
+  const dims = inputDims(graph, initializers);
+  if (!dims) throw new ModelFormatError(file, `input "${input.name}" is not a tensor`);
   if (dims.length !== 4) throw new ModelFormatError(file, `input "${input.name}" has ${dims.length} dims; a photo is N×C×H×W`);
   const [batch, channels, height, width] = dims;
   if (batch !== null && batch !== 1) throw new ModelFormatError(file, `input "${input.name}" has batch size ${batch}; export the model with batch 1 or a symbolic batch`);
@@ -265,9 +283,14 @@ export async function loadOnnx(options: OnnxModelOptions): Promise<OnnxImport> {
   const proto = decodeOnnx(options.bytes, file);
   defaultOpset(proto, file);
   const graph = proto.graph!;
+  const initializerNames = new Set(graph.initializer.map((t) => t.name));
+  if (options.ask) {
+    const dims = inputDims(graph, initializerNames);
+    options = { ...options, ...(await options.ask({ file, height: dims?.[2] ?? null, width: dims?.[3] ?? null })) };
+  }
   const external = new ExternalData(file, options.readExternal);
   const constants = await readConstants(graph, external, file);
-  const input = inputOf(graph, constants.initializers, file, options.preprocess?.size);
+  const input = inputOf(graph, initializerNames, file, options.preprocess?.size);
   let model: Model;
   try {
     const { ir, unsupported } = importGraph(proto, constants, input, file);

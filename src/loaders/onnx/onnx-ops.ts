@@ -76,6 +76,8 @@ function pool(type: 'max' | 'avg'): OnnxOpMapper {
     const pads = n.windowPads(x.dims, kernel, strides, dilations);
     const ceil = n.int('ceil_mode', 0) === 1;
     const countIncludePad = n.int('count_include_pad', 0) === 1;
+    // A 1×1 window of stride 1 moves nothing (PyTorch's adaptive pool to the size it already has).
+    if ([...kernel, ...strides].every((v) => v === 1) && pads.every((p) => p === 0)) return n.alias(n.value(0));
     n.emit({ op: 'pool', type, kernel, strides, pads, ceil, countIncludePad, dilations }, [x.name], windowDims(x, x.dims[1], kernel, strides, pads, dilations, ceil));
   };
 }
