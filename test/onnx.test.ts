@@ -5,10 +5,11 @@
  * ResNet-20 for CIFAR-10.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
@@ -21,7 +22,9 @@ import { decodeImageFile } from '../src/image/decode-node.ts';
 import { ModelFormatError } from '../src/loaders/format-error.ts';
 import { loadModelFile } from '../src/loaders/load-model-node.ts';
 import { loadOnnx, type OnnxModelOptions } from '../src/loaders/onnx.ts';
-import { halfToFloat } from '../src/loaders/onnx/onnx-file.ts';
+import { ExternalData, halfToFloat, readTensor } from '../src/loaders/onnx/onnx-file.ts';
+import { create } from '@bufbuild/protobuf';
+import { TensorProtoSchema } from 'onnx-buf';
 import { floatToHalf, OnnxBuilder, writeOnnx } from '../src/loaders/onnx/write-onnx.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
@@ -29,11 +32,13 @@ import { elementCount } from '../src/model/shapes.ts';
 import { rules } from '../src/ops/common/rules.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
+import { hasChromium, launchChromium } from './helpers/chromium.ts';
 import { expectClose } from './helpers/compare.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { randomInput } from './helpers/nets.ts';
 import { expectScoresMatchOrt, ortSession, topK } from './helpers/onnx-runtime.ts';
-import { describeWithSharedData } from './helpers/shared-data.ts';
+import { describeWithSharedData, sharedDataRoot } from './helpers/shared-data.ts';
+import { serveFolders } from './helpers/static-server.ts';
 import { expectTreeMatchesReference } from './helpers/tree-compare.ts';
 
 const cleanups: (() => void)[] = [];
@@ -134,8 +139,8 @@ function residualArchitectures(): Architecture[] {
 }
 
 describe('round trips: our graphs written to ONNX and read back', () => {
-  const vgg = randomModel(vggArchitecture(16, { widths: [4, 6, 8, 8, 10], inputSize: 64, hidden: 24, classes: 10 }), 3);
-  const models = [vgg, ...residualArchitectures().map((a, i) => randomModel(a, 20 + i))];
+  const vggs = ([16, 19] as const).map((depth) => randomModel(vggArchitecture(depth, { widths: [4, 6, 8, 8, 10], inputSize: 64, hidden: 24, classes: 10 }), depth));
+  const models = [...vggs, ...residualArchitectures().map((a, i) => randomModel(a, 20 + i))];
 
   for (const model of models) {
     it(`${model.name}: the same graph and weights, the same fixations, and ONNX Runtime's scores`, async () => {
@@ -149,7 +154,7 @@ describe('round trips: our graphs written to ONNX and read back', () => {
   }
 
   it('fp16 weights in an external data file are widened at load; the forward matches ONNX Runtime on the same file', async () => {
-    const model = models[2];
+    const model = models[3];
     const { bytes, externalData } = writeOnnx(model, { float16: true, externalData: 'net.onnx.data' });
     const loaded = await load({ bytes, readExternal: async (location) => (location === 'net.onnx.data' ? externalData! : Promise.reject(new Error('no such file'))) });
     const halved = (values: Float32Array) => Float32Array.from(values, (v) => halfToFloat(floatToHalf(v)));
@@ -168,7 +173,7 @@ describe('round trips: our graphs written to ONNX and read back', () => {
  * convs (one with LeakyRelu 0.1) → Sum → Relu; MaxPool; Shape → Gather → Unsqueeze → Concat → Reshape; MatMul + Add →
  * Relu; Dropout; Gemm (transB 0, alpha, beta); Identity; optionally Softmax.
  */
-function exporterStyleOnnx(opset: 9 | 13, softmax: boolean, seed: number): Uint8Array {
+function exporterStyleOnnx(opset: number, softmax: boolean, seed: number): Uint8Array {
   const random = seededRandom(seed);
   const values = (count: number, scale: number, offset = 0) => Array.from({ length: count }, () => offset + (2 * random() - 1) * scale);
   const b = new OnnxBuilder();
@@ -214,8 +219,23 @@ function exporterStyleOnnx(opset: 9 | 13, softmax: boolean, seed: number): Uint8
   return b.write('exporter-style', {}, opset).bytes;
 }
 
+describe('tensors as exporters store them', () => {
+  it('float_data, fp16 bits in int32_data, bf16 and fp64 raw data, int64_data: all read, sizes checked', async () => {
+    const external = new ExternalData('net.onnx', undefined);
+    const tensor = (fields: Parameters<typeof create<typeof TensorProtoSchema>>[1]) => readTensor(create(TensorProtoSchema, { name: 't', dims: [2n], ...fields }), external, 'net.onnx');
+    expect((await tensor({ dataType: 1, floatData: [1.5, -2] })).values).toEqual(Float32Array.of(1.5, -2));
+    expect((await tensor({ dataType: 10, int32Data: [floatToHalf(0.5), floatToHalf(-3)] })).values).toEqual(Float32Array.of(0.5, -3));
+    const bf16 = new Uint8Array(new Uint16Array([new Uint32Array(Float32Array.of(1.25).buffer)[0] >>> 16, new Uint32Array(Float32Array.of(-8).buffer)[0] >>> 16]).buffer);
+    expect((await tensor({ dataType: 16, rawData: bf16 })).values).toEqual(Float32Array.of(1.25, -8));
+    expect((await tensor({ dataType: 11, rawData: new Uint8Array(Float64Array.of(0.25, 4).buffer) })).values).toEqual(Float32Array.of(0.25, 4));
+    expect(await tensor({ dataType: 7, int64Data: [3n, -1n] })).toMatchObject({ type: 'int', values: Float64Array.of(3, -1) });
+    await expect(tensor({ dataType: 1, floatData: [1] })).rejects.toThrow('net.onnx: initializer "t" holds 1 values, its dims [2] need 2');
+    await expect(tensor({ dataType: 8 })).rejects.toThrow('net.onnx: initializer "t" is of type STRING');
+  });
+});
+
 describe('graphs as exporters write them', () => {
-  for (const [opset, softmax] of [[13, true], [9, false]] as const) {
+  for (const [opset, softmax] of [[7, true], [9, false], [13, true], [18, false]] as const) {
     it(`opset ${opset}: BatchNormalization, Pad, Clip, Sum, Reshape and MatMul + Add fold into our ops; the GPU equals ONNX Runtime and the reference`, async () => {
       const bytes = exporterStyleOnnx(opset, softmax, opset);
       const { model, note } = await loadOnnx({ bytes, fileName: 'exporter.onnx' });
@@ -509,4 +529,73 @@ describeWithSharedData('ResNet-20 for CIFAR-10 from ONNX', 'resnet20-cifar10', (
       expect(result.stderr).toMatch(/^error: --mean set the preprocessing of ONNX models; .*tiny\.cfg stores its own/);
     });
   });
+});
+
+describeWithSharedData('the page explains a dropped ONNX model', 'resnet20-cifar10', (dir) => {
+  const browserIt = hasChromium() ? it : it.skip;
+  browserIt('resnet20-cifar10.onnx + classes.txt + a photo dropped, the form filled with the ImageNet preset: the page equals Node on both rules', async () => {
+    const run = promisify(execFile);
+    const repo = new URL('..', import.meta.url).pathname;
+    const artifacts = join(repo, 'test', 'artifacts');
+    const scratch = mkdtempSync(join(tmpdir(), 'fixations-onnx-page-'));
+    // Its own build folder: test/browser.test.ts builds dist/ and may run at the same time.
+    const dist = join(scratch, 'dist');
+    await run(process.execPath, [join(repo, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], { cwd: repo });
+    const photoName = labels()[3].file.replace(/\.JPEG$/i, '.png');
+    await sharp(join(dir, 'images', labels()[3].file)).png().toFile(join(scratch, photoName));
+    const server = await serveFolders({ '/': dist, '/shared-data/': sharedDataRoot, '/scratch/': scratch });
+    const browser = await launchChromium();
+    try {
+      const model = await loadModelFile(join(dir, 'resnet20-cifar10.onnx'), { preprocess: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, labels: join(dir, 'classes.txt'), onNote: () => {} });
+      const explainer = await Explainer.create(await testGpu(), model);
+      cleanups.push(() => explainer.destroy());
+      const photo = await decodeImageFile(join(scratch, photoName));
+      const state = await explainer.forward(photo);
+      const expected = [];
+      for (const rule of rules) expected.push(await explainer.backtrack(state, rule));
+
+      const page = await browser.newPage();
+      const log: string[] = [];
+      page.on('pageerror', (error) => log.push(`page error: ${(error as Error).message}`));
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => document.body.dataset.state === 'idle', { timeout: 60_000 });
+      await page.evaluate(async (files) => {
+        const transfer = new DataTransfer();
+        for (const [name, url] of files) transfer.items.add(new File([await (await fetch(url)).blob()], name));
+        document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }, [['resnet20-cifar10.onnx', '/shared-data/resnet20-cifar10/resnet20-cifar10.onnx'], ['classes.txt', '/shared-data/resnet20-cifar10/classes.txt'], [photoName, `/scratch/${photoName}`]]);
+      await page.waitForSelector('[data-testid=onnx-form][open]', { timeout: 60_000 });
+      expect(await page.$eval('[data-testid=onnx-size]', (e) => [(e as HTMLInputElement).value, (e as HTMLInputElement).disabled])).toEqual(['32', true]);
+      mkdirSync(artifacts, { recursive: true });
+      await page.setViewport({ width: 1440, height: 960 });
+      await page.select('[data-role=preset]', 'imagenet');
+      await page.screenshot({ path: join(artifacts, 'onnx-form.png') });
+      expect(await page.$eval('[data-testid=onnx-mean]', (e) => (e as HTMLInputElement).value)).toBe('0.485,0.456,0.406');
+      await page.click('[data-testid=onnx-form-ok]');
+      for (const [i, rule] of rules.entries()) {
+        if (rule === 'official') await page.click('[data-testid=rule-official]');
+        await page.waitForFunction(
+          (name, rule) => (window.__fixations?.photo === name && window.__fixations.rule === rule) || !document.querySelector<HTMLElement>('[data-testid=error-banner]')!.hidden,
+          { timeout: 180_000 },
+          photoName,
+          rule,
+        );
+        const error = await page.$eval('[data-testid=error-banner]', (b) => ((b as HTMLElement).hidden ? null : b.textContent));
+        expect(error, log.join('\n')).toBeNull();
+        const result = (await page.evaluate(() => window.__fixations))!;
+        expect(result.model).toBe('resnet20-cifar10');
+        expect(result.predictions.map((p) => [p.classIndex, p.label]), rule).toEqual(expected[i].predictions.map((p) => [p.classIndex, p.label]));
+        expect(result.layers, rule).toEqual(expected[i].layers.map((l) => ({ name: l.name, count: l.nodes.length })));
+        expect(result.fixations, rule).toEqual(expected[i].fixations);
+      }
+      await page.screenshot({ path: join(artifacts, 'onnx-page.png') });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
+  function labels() {
+    return readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/).slice(1).map((line) => ({ file: line.split(',')[0] }));
+  }
 });
