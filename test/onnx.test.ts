@@ -27,6 +27,8 @@ import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema } from 'onnx-buf';
 import { floatToHalf, OnnxBuilder, writeOnnx } from '../src/loaders/onnx/write-onnx.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
+import { LoadCancelled, onnxFormat, setOnnxPrompt } from '../src/web/formats/onnx-format.ts';
+import { modelFormatForFiles, sortDroppedFiles } from '../src/web/model-formats.ts';
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
 import { elementCount } from '../src/model/shapes.ts';
 import { rules } from '../src/ops/common/rules.ts';
@@ -389,6 +391,31 @@ describe('bad files: one line naming the file, nothing loaded', () => {
     const two = new OnnxBuilder().input('x', [1, 3, 4, 4]).input('z', [1, 3, 4, 4]).output('y', [1, 3, 4, 4]);
     two.node('Add', ['x', 'z'], ['y'], {}, 'add');
     expect(await failure({ bytes: two.write('t').bytes })).toBe('net.onnx: the graph has 2 inputs (x, z); a classifier here takes one photo');
+  });
+});
+
+describe('the page\'s ONNX format', () => {
+  it('takes the .onnx with its .data file and names, asks for the preprocessing, and says which file is missing', async () => {
+    const model = randomModel(residualArchitectures()[1], 6);
+    const { bytes, externalData } = writeOnnx(model, { externalData: 'net.onnx.data' });
+    const file = (name: string, content: BlobPart) => new File([content], name);
+    const asked: unknown[] = [];
+    setOnnxPrompt(async (input) => {
+      asked.push(input);
+      return { preprocess: { mean: [0.1, 0.2, 0.3], std: [0.5, 0.5, 0.5] } };
+    });
+    const names = Array.from({ length: 9 }, (_, i) => `n${i}`);
+    const files = [file('net.onnx', bytes as BlobPart), file('net.onnx.data', externalData! as BlobPart), file('names.txt', names.join('\n'))];
+    expect(modelFormatForFiles(sortDroppedFiles(files).modelFiles)?.id).toBe('onnx');
+    const loaded = await onnxFormat.fromFiles(files, () => {});
+    expectSameGraph(loaded, model);
+    expect(loaded.labels).toEqual(names);
+    expect(loaded.preprocess).toMatchObject({ mean: [0.1, 0.2, 0.3], std: [0.5, 0.5, 0.5], resize: 'resize' });
+    expect(asked).toEqual([{ file: 'net.onnx', height: 11, width: 13, labelsFile: 'names.txt' }]);
+    await expect(onnxFormat.fromFiles(files.slice(0, 1), () => {})).rejects.toThrow('net.onnx: keeps weights in "net.onnx.data": drop that file together with net.onnx');
+    setOnnxPrompt(async () => null);
+    await expect(onnxFormat.fromFiles(files, () => {})).rejects.toBeInstanceOf(LoadCancelled);
+    setOnnxPrompt(async () => ({ preprocess: {} }));
   });
 });
 
