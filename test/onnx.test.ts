@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseBenchOptions } from '../bench/options.ts';
+import { prepareSubject } from '../bench/prepare-subjects.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
 import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
@@ -416,6 +418,23 @@ describe('the page\'s ONNX format', () => {
     setOnnxPrompt(async () => null);
     await expect(onnxFormat.fromFiles(files, () => {})).rejects.toBeInstanceOf(LoadCancelled);
     setOnnxPrompt(async () => ({ preprocess: {} }));
+  });
+});
+
+describe('the benchmark takes --model net.onnx', () => {
+  it('as part model, with its preprocessing flags and class names', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'fixations-onnx-bench-'));
+    const model = randomModel(residualArchitectures()[1], 8);
+    writeFileSync(join(scratch, 'net.onnx'), writeOnnx(model).bytes);
+    writeFileSync(join(scratch, 'names.txt'), model.labels.join('\n'));
+    const options = parseBenchOptions(['--quick', '--model', join(scratch, 'net.onnx'), '--mean', '0.5,0.5,0.5', '--class-names', join(scratch, 'names.txt')]);
+    expect(options.parts).toEqual(['vgg19', 'tiny-darknet', 'model']);
+    const subject = await prepareSubject('model', options);
+    if ('skipped' in subject) throw new Error(subject.skipped);
+    expect(subject.label).toBe('net 13×11');
+    expect(subject.model.preprocess.mean).toEqual([0.5, 0.5, 0.5]);
+    expectSameGraph(subject.model, model);
+    expect(() => parseBenchOptions(['--model', join(scratch, 'names.txt')])).toThrow(/--model takes an ONNX model/);
   });
 });
 
