@@ -6,7 +6,7 @@
  * whole model and reported in one error; nothing half-loaded is returned. ONNX carries no preprocessing: it is given
  * (`PreprocessOptions`), and the defaults used for what is not are returned as a note.
  */
-import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
+import type { GraphProto, NodeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
 import { AttributeProto_AttributeType } from 'onnx-buf';
 import type { Layer } from '../ops/layers.ts';
 import { inputTensor, ModelWeightsError, validateModel, type GraphNode, type Model } from '../graph/model.ts';
@@ -240,8 +240,7 @@ function lowerGraph(graph: IrGraph, file: string, unsupported: UnsupportedNode[]
 }
 
 /** The importer's graph, and the nodes that could not be mapped (their outputs left out of it). */
-function importGraph(proto: ModelProto, constants: Awaited<ReturnType<typeof readConstants>>, input: { name: string; shape: TensorShape }, file: string): { ir: IrGraph; unsupported: UnsupportedNode[] } {
-  const graph = proto.graph!;
+function importGraph(graph: GraphProto, opset: number, constants: Awaited<ReturnType<typeof readConstants>>, input: { name: string; shape: TensorShape }, file: string): { ir: IrGraph; unsupported: UnsupportedNode[] } {
   const output = outputOf(graph, file);
   const sources = new Map(graph.node.map((node, i): [NodeProto, OnnxSource] => [node, { position: i + 1, count: graph.node.length, name: node.name, opType: node.opType }]));
   const known = new Set([...constants.initializers.keys(), input.name]);
@@ -252,7 +251,7 @@ function importGraph(proto: ModelProto, constants: Awaited<ReturnType<typeof rea
   values.set(input.name, { kind: 'tensor', name: input.name, dims: inputDims });
   const state: ImportState = {
     file,
-    opset: defaultOpset(proto, file),
+    opset,
     values,
     nodes: [],
     dims: new Map([[input.name, inputDims]]),
@@ -281,7 +280,7 @@ function fileStem(file: string): string {
 export async function loadOnnx(options: OnnxModelOptions): Promise<OnnxImport> {
   const file = options.fileName;
   const proto = decodeOnnx(options.bytes, file);
-  defaultOpset(proto, file);
+  const opset = defaultOpset(proto, file);
   const graph = proto.graph!;
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
   if (options.ask) {
@@ -293,7 +292,7 @@ export async function loadOnnx(options: OnnxModelOptions): Promise<OnnxImport> {
   const input = inputOf(graph, initializerNames, file, options.preprocess?.size);
   let model: Model;
   try {
-    const { ir, unsupported } = importGraph(proto, constants, input, file);
+    const { ir, unsupported } = importGraph(graph, opset, constants, input, file);
     // With nodes left out, what reads a tensor is not known: nothing is dropped, so that every node is judged.
     rewriteGraph(ir, { dropUnread: unsupported.length === 0 });
     const { nodes, output } = lowerGraph(ir, file, unsupported);

@@ -188,7 +188,7 @@ function batchNormalization(n: NodeContext): void {
   if (n.int('training_mode', 0) === 1 || [1, 2, 3, 4].some((i) => n.outputUsed(i))) throw new Unsupported('training mode (running statistics as outputs)');
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => n.weights(i, ['scale', 'bias', 'mean', 'variance'][i - 1]).values);
   const channels = x.dims[1];
-  if ([scale, bias, mean, variance].some((v) => v.length !== channels)) n.fail(`has statistics of a size other than its ${channels} channels`);
+  if ([scale, bias, mean, variance].some((v) => v.length !== channels)) throw new Unsupported(`statistics per element rather than per channel (spatial 0)`);
   const epsilon = n.float('epsilon', 1e-5);
   const k = Float32Array.from(scale, (s, c) => s / Math.sqrt(variance[c] + epsilon));
   const shift = Float32Array.from(bias, (b, c) => b - mean[c] * k[c]);
