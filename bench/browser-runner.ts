@@ -55,6 +55,10 @@ function serveSubject(subject: PreparedSubject, files: Map<string, ServedFile>):
     files.set(`${base}/tiny.weights`, { path: source.weights });
     files.set(`${base}/names.txt`, { path: source.names });
     source = { kind: 'darknet', cfg: `${base}/tiny.cfg`, weights: `${base}/tiny.weights`, names: `${base}/names.txt` };
+  } else if (source.kind === 'onnx') {
+    files.set(`${base}/model.onnx`, { path: source.model });
+    if (source.names) files.set(`${base}/names.txt`, { path: source.names });
+    source = { ...source, model: `${base}/model.onnx`, names: source.names ? `${base}/names.txt` : null };
   }
   return {
     name: subject.name,

@@ -1,8 +1,10 @@
 /** `npm run bench` options: parsed with commander, with defaults that give the issue's full benchmark. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { environmentNames, peerNames, type EnvironmentName, type PeerName } from './report-types.ts';
+import { preprocessFlags, preprocessFromFlags } from '../src/cli/preprocess-flags.ts';
+import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
 
-export const benchParts = ['vgg19', 'tiny-darknet', 'vgg-mini', 'peers', 'scaling'] as const;
+export const benchParts = ['vgg19', 'tiny-darknet', 'vgg-mini', 'model', 'peers', 'scaling'] as const;
 export type BenchPart = (typeof benchParts)[number];
 
 export interface BenchOptions {
@@ -27,8 +29,10 @@ export interface BenchOptions {
   threads: number;
   out: string;
   tinyDarknetDir: string;
-  /** Photo for Tiny Darknet's explain; default the dog in its folder. */
+  /** Photo for Tiny Darknet's and `--model`'s explain; default the dog in Tiny Darknet's folder, a synthetic one for `--model`. */
   photo: string | null;
+  /** `--model net.onnx`: our kernels on that model too (part `model`), with its preprocessing and class names. */
+  model: { path: string; preprocess: PreprocessOptions; classNames: string | null } | null;
   chromium: string;
 }
 
@@ -53,6 +57,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     out: 'bench/results',
     tinyDarknetDir: '../shared/data/tiny-darknet',
     photo: null,
+    model: null,
     chromium: process.env.CHROME_PATH ?? '/usr/bin/chromium',
     ...overrides,
   };
@@ -89,7 +94,7 @@ function sizes(value: string): number[] {
 }
 
 export function benchCommand(): Command {
-  return new Command('npm run bench --')
+  const command = new Command('npm run bench --')
     .description('Benchmark our WebGPU kernels (forward, backtracking, explain) against TensorFlow.js and ONNX Runtime Web, in headless Chromium and in Node/Dawn.')
     .option('--quick', 'one timed run, no scaling, no peers (unless named in --only)', false)
     .option('--runs <n>', 'timed runs of our kernels after the warm-up', positiveInteger)
@@ -108,8 +113,16 @@ export function benchCommand(): Command {
     .option('--threads <n>', 'wasm threads of the CPU peers', positiveInteger, 2)
     .option('--seed <n>', 'seed of the random VGG weights', count, 1)
     .option('--tiny-darknet <dir>', 'folder with tiny.cfg, tiny.weights, names.txt', '../shared/data/tiny-darknet')
-    .option('--photo <file>', 'photo for Tiny Darknet\'s explain (default: images/dog.jpg in its folder)')
+    .option('--photo <file>', 'photo for Tiny Darknet\'s and --model\'s explain (default: images/dog.jpg in its folder; synthetic for --model)')
+    .option('--model <file.onnx>', 'also measure our kernels on this ONNX model (with its preprocessing flags)')
+    .option('--class-names <file>', '--model\'s class names, one per line')
     .option('--chromium <path>', 'Chromium executable', process.env.CHROME_PATH ?? '/usr/bin/chromium');
+  return preprocessFlags(command);
+}
+
+function onnxPath(path: string): string {
+  if (!path.toLowerCase().endsWith('.onnx')) throw new InvalidArgumentError(`--model takes an ONNX model (${path} is not .onnx); Tiny Darknet is --tiny-darknet`);
+  return path;
 }
 
 /** Options from the script's own arguments (`process.argv.slice(3)` under bin/run-ts.js). */
@@ -121,7 +134,7 @@ export function parseBenchOptions(args: string[]): BenchOptions {
   const environments: EnvironmentName[] = environmentNames.filter((e) => o[e]);
   return defaultBenchOptions({
     quick,
-    parts: o.only ?? (quick ? ['vgg19', 'tiny-darknet'] : defaultParts),
+    parts: [...(o.only ?? (quick ? ['vgg19', 'tiny-darknet'] : defaultParts)), ...(o.model && !o.only ? ['model' as const] : [])],
     environments: environments.length > 0 ? environments : [...environmentNames],
     runs: o.runs ?? (quick ? 1 : 5),
     warmup: o.warmup ?? 1,
@@ -137,6 +150,7 @@ export function parseBenchOptions(args: string[]): BenchOptions {
     out: o.out,
     tinyDarknetDir: o.tinyDarknet,
     photo: o.photo ?? null,
+    model: o.model ? { path: onnxPath(o.model), preprocess: preprocessFromFlags(o.model, o) ?? {}, classNames: o.classNames ?? null } : null,
     chromium: o.chromium,
   });
 }

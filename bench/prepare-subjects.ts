@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import type { BenchOptions } from './options.ts';
-import { loadSourceModel, subjectLabel, vggMiniOptions, vggPhoto, vggSource, type ModelSource, type PreparedSubject, type SubjectName } from './subjects.ts';
+import { loadSourceModel, subjectLabel, syntheticPhoto, vggMiniOptions, vggPhoto, vggSource, type ModelSource, type PreparedSubject, type SubjectName } from './subjects.ts';
 
 const readBytes = async (path: string) => new Uint8Array(await readFile(path));
 
@@ -21,6 +21,14 @@ export async function prepareSubject(name: SubjectName, options: BenchOptions): 
     const model = await loadSourceModel(source, readBytes);
     const photo = await decodeImageFile(photoPath);
     return { name, label: subjectLabel(name, model), source, model, photo, photoName: basename(photoPath), input: preprocessReference(photo, model.preprocess) };
+  }
+  if (name === 'model') {
+    if (!options.model) return { skipped: 'part model skipped: give the model with --model net.onnx' };
+    const source: ModelSource = { kind: 'onnx', model: options.model.path, preprocess: options.model.preprocess, names: options.model.classNames };
+    const model = await loadSourceModel(source, readBytes);
+    const photo = options.photo ? await decodeImageFile(options.photo) : syntheticPhoto(Math.round((model.input.width * 10) / 7), Math.round((model.input.height * 8) / 7), options.seed);
+    const photoName = options.photo ? basename(options.photo) : `synthetic ${photo.width}×${photo.height}`;
+    return { name, label: subjectLabel(name, model), source, model, photo, photoName, input: preprocessReference(photo, model.preprocess) };
   }
   const source = vggSource(options.seed, name === 'vgg-mini' ? vggMiniOptions : { inputSize: options.vggInput });
   const model = await loadSourceModel(source, readBytes);

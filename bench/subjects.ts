@@ -4,21 +4,25 @@
  * is rebuilt there identically (random weights from the same seed, files fetched instead of read).
  */
 import { loadDarknet } from '../src/loaders/darknet.ts';
+import { loadOnnx } from '../src/loaders/onnx.ts';
+import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
 import { vggArchitecture, type VggOptions } from '../src/architectures/vgg.ts';
 import type { Model } from '../src/graph/model.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import type { RgbaImage } from '../src/image/rgba-image.ts';
 
-export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini'] as const;
+export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini', 'model'] as const;
 export type SubjectName = (typeof subjectNames)[number];
 
 /** The VGG-shaped net of the tests and smoke runs: VGG19's layer list at toy widths, fast anywhere. */
 export const vggMiniOptions: VggOptions = { widths: [4, 8, 8, 8, 8], inputSize: 32, hidden: 16, classes: 10 };
 
-/** Where a subject's model comes from. Darknet locations are file paths in Node and URLs in the browser. */
+/** Where a subject's model comes from. File locations are paths in Node and URLs in the browser. */
 export type ModelSource =
   | { kind: 'random-vgg'; seed: number; options: VggOptions }
-  | { kind: 'darknet'; cfg: string; weights: string; names: string };
+  | { kind: 'darknet'; cfg: string; weights: string; names: string }
+  /** `--model net.onnx`, with the preprocessing flags given (external data files lie beside it). */
+  | { kind: 'onnx'; model: string; preprocess: PreprocessOptions; names: string | null };
 
 export interface PreparedSubject {
   name: SubjectName;
@@ -40,12 +44,24 @@ export async function loadSourceModel(source: ModelSource, read: ReadBytes): Pro
   if (source.kind === 'random-vgg') {
     return randomModel(vggArchitecture(19, source.options), source.seed);
   }
-  const [cfg, weights, names] = await Promise.all([read(source.cfg), read(source.weights), read(source.names)]);
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const lines = (bytes: Uint8Array) => text(bytes).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (source.kind === 'onnx') {
+    const folder = source.model.replace(/[^/\\]*$/, '');
+    const { model } = await loadOnnx({
+      bytes: await read(source.model),
+      fileName: source.model.split(/[/\\]/).pop()!,
+      readExternal: (location) => read(`${folder}${location}`),
+      preprocess: source.preprocess,
+      labels: source.names ? lines(await read(source.names)) : undefined,
+    });
+    return model;
+  }
+  const [cfg, weights, names] = await Promise.all([read(source.cfg), read(source.weights), read(source.names)]);
   return loadDarknet({
     cfg: text(cfg),
     weights,
-    labels: text(names).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0),
+    labels: lines(names),
     cfgName: 'tiny.cfg',
     weightsName: 'tiny.weights',
     name: 'tiny-darknet',
@@ -60,6 +76,7 @@ export function subjectLabel(name: SubjectName, model: Model): string {
   const side = `${model.input.width}×${model.input.height}`;
   if (name === 'vgg19') return `VGG19 ${side}`;
   if (name === 'vgg-mini') return `VGG-mini ${side}`;
+  if (name === 'model') return `${model.name} ${side}`;
   return 'Tiny Darknet';
 }
 

@@ -11,6 +11,7 @@ import { explainBatch } from './explain-batch.ts';
 import { tuneCommand } from './tune-command.ts';
 import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
+import { preprocessFlags } from './preprocess-flags.ts';
 import { reportError } from './report-error.ts';
 import { addWeightsCommands } from './weights-command.ts';
 
@@ -27,14 +28,16 @@ function classIndex(value: string): number {
 }
 
 function modelOptions(command: Command): Command {
-  return command
-    .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
-    .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
-    .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
-    .option('--class-names <file>', 'class names, one per line, in output order')
-    .addOption(
-      new Option('--resize-filter <filter>', 'how photos are resampled (default: what the model\'s origin uses: darknet bilinear, torchvision antialiased-bilinear, Keras nearest)').choices([...resizeFilters]),
-    );
+  return preprocessFlags(
+    command
+      .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, .onnx, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
+      .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
+      .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
+      .option('--class-names <file>', 'class names, one per line, in output order')
+      .addOption(
+        new Option('--resize-filter <filter>', 'how photos are resampled (default: what the model\'s origin uses: darknet bilinear, torchvision antialiased-bilinear, Keras nearest)').choices([...resizeFilters]),
+      ),
+  );
 }
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

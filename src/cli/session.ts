@@ -8,9 +8,10 @@ import { loadModelFile, type ModelFileOptions } from '../weights/load-model-node
 import type { Model } from '../graph/model.ts';
 import type { ResizeFilter } from '../model/preprocess.ts';
 import { hasNumberedLabels } from '../labels/model-labels.ts';
+import { preprocessFromFlags, type PreprocessFlagValues } from './preprocess-flags.ts';
 
 /** The model options every command takes (see modelOptions in main.ts). */
-export interface ModelOptions {
+export interface ModelOptions extends PreprocessFlagValues {
   model: string;
   arch?: ModelFileOptions['arch'];
   weights?: string;
@@ -20,7 +21,12 @@ export interface ModelOptions {
 }
 
 export async function loadModelFromOptions(options: ModelOptions): Promise<Model> {
-  const model = await loadModelFile(options.model, { arch: options.arch, weights: options.weights, labels: options.classNames });
+  const model = await loadModelFile(options.model, {
+    arch: options.arch,
+    weights: options.weights,
+    labels: options.classNames,
+    preprocess: preprocessFromFlags(options.model, options),
+  });
   if (hasNumberedLabels(model.labels)) {
     console.error(`note: ${options.model} came without class names, so classes show as "class N"; pass --class-names <file> (one name per line, in output order; for darknet, names.txt or imagenet.shortnames.list beside the .cfg is found by itself)`);
   }

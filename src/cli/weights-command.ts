@@ -7,6 +7,7 @@ import { cacheContents, readWeightsManifest, weightsCacheDir, type CacheDirReaso
 import { getWeights } from '../weights/get.ts';
 import { createProgressReporter, formatBytes } from '../weights/progress.ts';
 import { convertModelFile, type WrittenModel } from '../weights/write-converted.ts';
+import { preprocessFlags, preprocessFromFlags, type PreprocessFlagValues } from './preprocess-flags.ts';
 
 interface CacheOptions {
   dir?: string;
@@ -83,16 +84,24 @@ async function listCommand(options: CacheOptions): Promise<void> {
   }
 }
 
-interface ConvertCommandOptions {
+interface ConvertCommandOptions extends PreprocessFlagValues {
   arch?: (typeof builtinArchitectures)[number];
   weights?: string;
   labels?: string;
+  classNames?: string;
   out?: string;
   name?: string;
 }
 
 async function convertCommand(file: string, options: ConvertCommandOptions): Promise<void> {
-  const { model, written } = await convertModelFile(file, options);
+  const { model, written } = await convertModelFile(file, {
+    arch: options.arch,
+    weights: options.weights,
+    labels: options.labels ?? options.classNames,
+    out: options.out,
+    name: options.name,
+    preprocess: preprocessFromFlags(file, options),
+  });
   console.log(
     `${model.name}: ${model.nodes.length} nodes, ${model.input.width}×${model.input.height}, ${model.labels.length} classes; preprocessing: ${describePreprocess(model.preprocess)}`,
   );
@@ -107,13 +116,16 @@ export function addWeightsCommands(program: Command): void {
     .argument('<names...>', 'model names from the weights manifest')
     .option('--no-convert', 'only download; --model <name> then reads the checkpoint itself')
     .action((names: string[], options) => getCommand(names, options));
-  weights
-    .command('convert')
-    .description('convert a checkpoint to the fast-loading format (a .fixations.json manifest + binary files of at most 64 MiB)')
-    .argument('<file>', 'darknet .cfg, tfjs model.json, VGG .safetensors or Keras .h5')
+  preprocessFlags(
+    weights
+      .command('convert')
+      .description('convert a checkpoint to the fast-loading format (a .fixations.json manifest + binary files of at most 64 MiB)')
+      .argument('<file>', 'darknet .cfg, tfjs model.json, .onnx (with its preprocessing flags), VGG .safetensors or Keras .h5'),
+  )
     .addOption(new Option('--arch <name>', 'check the checkpoint is this VGG').choices([...builtinArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
     .option('--labels <file>', 'class names, one per line, in output order')
+    .option('--class-names <file>', 'the same as --labels')
     .option('--out <folder>', "output folder (default: the checkpoint's folder)")
     .option('--name <name>', "model name and output file stem (default: the model's own name)")
     .action((file: string, options) => convertCommand(file, options));

@@ -19,6 +19,8 @@ import { ExplainSession, type SessionUpdate } from './explain-session.ts';
 import { renderGpuInfo, renderModelInfo } from './gpu-info.ts';
 import { LiveCamera } from './live-camera.ts';
 import { LoadProgress, megabytes } from './load-progress.ts';
+import { LoadCancelled, setOnnxPrompt } from './formats/onnx-format.ts';
+import { OnnxForm } from './onnx-form.ts';
 import { MapControls } from './map-controls.ts';
 import type { ModelProgress, ModelSource } from './model-format.ts';
 import { dropHints, modelFormat, modelFormatForFiles, sortDroppedFiles } from './model-formats.ts';
@@ -84,6 +86,7 @@ export class DemoApp {
     this.explorer.onSave = (png) => saveBlob(png, `${stem(this.session?.forwardPhoto?.name ?? 'photo')}.explorer.png`);
     const target = params.get('class');
     if (target !== null && /^\d+$/.test(target)) this.initialTarget = Number(target);
+    setOnnxPrompt(new OnnxForm(byId<HTMLDialogElement>('onnx-form')).ask);
     this.bindInputs();
     this.bindViews();
     byId('model-hint').textContent = `Or drop model files anywhere on the page: ${dropHints().join('; ')}.`;
@@ -257,7 +260,8 @@ export class DemoApp {
       status.textContent = still ? `${modelLabel(still.name)} is still in use.` : 'No model loaded.';
       if (still) status.dataset.model = still.name;
       else delete status.dataset.model;
-      this.banner.show(error);
+      if (error instanceof LoadCancelled) status.textContent = `${error.message}. ${status.textContent}`;
+      else this.banner.show(error);
     } finally {
       if (current()) this.progress.hide();
     }

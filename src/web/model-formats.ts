@@ -1,12 +1,13 @@
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { convertedFormat } from './formats/converted-format.ts';
 import { darknetFormat } from './formats/darknet-format.ts';
+import { onnxFormat } from './formats/onnx-format.ts';
 import { safetensorsFormat } from './formats/safetensors-format.ts';
 import { tfjsFormat } from './formats/tfjs-format.ts';
 import { extensionOf, isLabelsFile, type ModelFormat } from './model-format.ts';
 
 /** The formats the page reads, first match wins. */
-const formats: ModelFormat[] = [convertedFormat, darknetFormat, tfjsFormat, safetensorsFormat];
+const formats: ModelFormat[] = [convertedFormat, darknetFormat, tfjsFormat, safetensorsFormat, onnxFormat];
 
 /** Adds a format ahead of the built-in ones (so it can claim files they would also claim). */
 export function registerModelFormat(format: ModelFormat): void {
@@ -30,7 +31,7 @@ export function dropHints(): string[] {
 }
 
 const imageExtensions = new Set(['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'bmp']);
-const modelExtensions = new Set(['cfg', 'weights', 'json', 'bin', 'safetensors']);
+const modelExtensions = new Set(['cfg', 'weights', 'json', 'bin', 'safetensors', 'onnx', 'data']);
 
 /** Dropped files sorted into a photo, model files, and what is neither (named in the error the page shows). */
 export function sortDroppedFiles(files: readonly File[]): { images: File[]; modelFiles: File[]; unknown: File[] } {

@@ -12,6 +12,8 @@ import { loadKerasH5 } from '../loaders/keras-h5.ts';
 import { loadVggSafetensors } from '../loaders/safetensors.ts';
 import { maxTextFileBytes, pathInFolder, readModelFile, regularFileSize, type ReadLimits } from '../loaders/read-file-node.ts';
 import { loadTfjs, tfjsShardGroups } from '../loaders/tfjs.ts';
+import { loadOnnx } from '../loaders/onnx.ts';
+import type { PreprocessOptions } from '../model/preprocess-options.ts';
 
 export interface ModelFileOptions {
   /** Architecture for checkpoints that hold only tensors (safetensors). */
@@ -20,6 +22,10 @@ export interface ModelFileOptions {
   weights?: string;
   /** A text file with one class name per line, in output order. */
   labels?: string;
+  /** ONNX: the preprocessing, which the format does not store. */
+  preprocess?: PreprocessOptions;
+  /** Told which preprocessing defaults an ONNX model was given (default: printed to stderr). */
+  onNote?: (line: string) => void;
 }
 
 function readBytes(path: string, what: string, limits?: ReadLimits): Promise<Uint8Array> {
@@ -80,8 +86,8 @@ async function darknetWeightsPath(cfgPath: string): Promise<string> {
 }
 
 /**
- * Loads a model from a darknet .cfg, a tfjs model.json, a VGG .safetensors or Keras .h5 checkpoint, a converted
- * model (`*.fixations.json`), or by name (`vgg19`) from the weights cache.
+ * Loads a model from a darknet .cfg, a tfjs model.json, a VGG .safetensors or Keras .h5 checkpoint, an ONNX model
+ * (external data files beside it), a converted model (`*.fixations.json`), or by name (`vgg19`) from the weights cache.
  */
 export async function loadModelFile(path: string, options: ModelFileOptions = {}): Promise<Model> {
   const full = resolve(path);
@@ -107,11 +113,23 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
   if (extension === '.safetensors') {
     return loadVggSafetensors({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
   }
+  if (extension === '.onnx') {
+    const { model, note } = await loadOnnx({
+      bytes: await readBytes(full, 'ONNX model'),
+      fileName: basename(full),
+      // External data must lie in the model's own folder, as a tfjs shard must.
+      readExternal: async (location) => readBytes(await pathInFolder(dirname(full), location, basename(full), 'external data file'), `external data of ${basename(full)}`),
+      preprocess: options.preprocess,
+      labels,
+    });
+    if (note) (options.onNote ?? ((line: string) => console.error(line)))(note);
+    return model;
+  }
   if (extension === '.h5' || extension === '.hdf5') {
     return loadKerasH5({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
   }
   throw new ModelFormatError(
     full,
-    'is not a model this tool reads: give a darknet .cfg, a tfjs model.json, a VGG .safetensors or Keras .h5 file, a converted *.fixations.json, or a model name such as vgg19',
+    'is not a model this tool reads: give a darknet .cfg, a tfjs model.json, an .onnx model, a VGG .safetensors or Keras .h5 file, a converted *.fixations.json, or a model name such as vgg19',
   );
 }

@@ -65,7 +65,7 @@ export interface ConvertFileOptions extends ModelFileOptions {
 /** Checkpoint formats by file extension, recorded in the converted manifest for people. */
 function sourceFormat(path: string): string {
   const extension = extname(path).toLowerCase();
-  return { '.cfg': 'darknet', '.json': 'tfjs', '.safetensors': 'safetensors', '.h5': 'keras-h5', '.hdf5': 'keras-h5' }[extension] ?? 'unknown';
+  return { '.cfg': 'darknet', '.json': 'tfjs', '.safetensors': 'safetensors', '.h5': 'keras-h5', '.hdf5': 'keras-h5', '.onnx': 'onnx' }[extension] ?? 'unknown';
 }
 
 /** `fixations weights convert`: any checkpoint `loadModelFile` reads, to the converted format. */
