@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { graphArchitectureNames, graphArchitectures, type GraphArchitectureName } from '../src/architectures/index.ts';
 import { buildGraph } from '../src/graph/model.ts';
-import { loadTorchvisionGraph, recogniseArchitecture } from '../src/loaders/torchvision-graph.ts';
+import { loadSafetensorsModel } from '../src/loaders/safetensors-model.ts';
+import { recogniseArchitecture } from '../src/loaders/torchvision-graph.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { expectClose } from './helpers/compare.ts';
 
@@ -41,7 +42,8 @@ describe.skipIf(!hasTorchvision)('built-in graph architectures against torchvisi
       const size = name === 'alexnet' ? 96 : 64;
       execFileSync(python, [oracle, name, String(size), '7', dir], { stdio: 'pipe' });
       const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
-      const model = loadTorchvisionGraph({ bytes, fileName: `${name}.safetensors`, inputSize: size });
+      // No --arch: the architecture is recognised from torchvision's parameter names.
+      const model = loadSafetensorsModel({ bytes, fileName: `${name}.safetensors`, inputSize: size });
       expect(model.name).toBe(name === 'mobilenet_v2' ? 'mobilenet_v2' : name);
       const floats = (file: string) => {
         const bytes = readFileSync(join(dir, file));

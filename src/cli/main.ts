@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { builtinArchitectures } from '../architectures/vgg.ts';
+import { safetensorsArchitectures } from '../loaders/safetensors-model.ts';
 import { resizeFilters } from '../model/preprocess.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
@@ -31,7 +31,7 @@ function modelOptions(command: Command): Command {
   return preprocessFlags(
     command
       .requiredOption('-m, --model <file>', 'darknet .cfg, tfjs model.json, .onnx, VGG .safetensors or .h5, *.fixations.json, or a downloaded model name (vgg19)')
-      .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...builtinArchitectures]))
+      .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...safetensorsArchitectures]))
       .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
       .option('--class-names <file>', 'class names, one per line, in output order')
       .addOption(

@@ -1,7 +1,7 @@
 /** `fixations weights get | convert | list`: the weights cache from the command line. */
 import { Command, Option } from 'commander';
 import { relative } from 'node:path';
-import { builtinArchitectures } from '../architectures/vgg.ts';
+import { safetensorsArchitectures } from '../loaders/safetensors-model.ts';
 import { describePreprocess } from '../model/preprocess.ts';
 import { cacheContents, readWeightsManifest, weightsCacheDir, type CacheDirReason, type CachedModelState } from '../weights/cache.ts';
 import { getWeights } from '../weights/get.ts';
@@ -85,7 +85,7 @@ async function listCommand(options: CacheOptions): Promise<void> {
 }
 
 interface ConvertCommandOptions extends PreprocessFlagValues {
-  arch?: (typeof builtinArchitectures)[number];
+  arch?: string;
   weights?: string;
   labels?: string;
   classNames?: string;
@@ -122,7 +122,7 @@ export function addWeightsCommands(program: Command): void {
       .description('convert a checkpoint to the fast-loading format (a .fixations.json manifest + binary files of at most 64 MiB)')
       .argument('<file>', 'darknet .cfg, tfjs model.json, .onnx (with its preprocessing flags), VGG .safetensors or Keras .h5'),
   )
-    .addOption(new Option('--arch <name>', 'check the checkpoint is this VGG').choices([...builtinArchitectures]))
+    .addOption(new Option('--arch <name>', 'the architecture of a safetensors checkpoint (recognised from its names when absent)').choices([...safetensorsArchitectures]))
     .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
     .option('--labels <file>', 'class names, one per line, in output order')
     .option('--class-names <file>', 'the same as --labels')

@@ -13,7 +13,7 @@
  */
 import h5wasm, { type Dataset, type Group } from 'h5wasm';
 import { imagenetLabels } from '../labels/imagenet.ts';
-import { vggDepth, type BuiltinArchitecture } from '../architectures/vgg.ts';
+import { builtinArchitectures, vggDepth, type BuiltinArchitecture } from '../architectures/vgg.ts';
 import { graphOf, ModelWeightsError, validateModel, type Architecture, type GraphNode, type Model } from '../graph/model.ts';
 import { caffePreprocess, type Preprocess } from '../model/preprocess.ts';
 import { ModelShapeError } from '../model/shapes.ts';
@@ -25,8 +25,8 @@ import { hasWeights } from '../ops/registry.ts';
 export interface KerasH5Options {
   bytes: Uint8Array;
   fileName?: string;
-  /** vgg16 or vgg19, checked against the file; sizes always come from the tensor shapes. */
-  arch?: BuiltinArchitecture;
+  /** A VGG (vgg11 … vgg19), checked against the file; sizes always come from the tensor shapes. */
+  arch?: string;
   /** A VGG-shaped architecture to load instead of the one the shapes imply (tests). */
   architecture?: Architecture;
   labels?: string[];
@@ -133,6 +133,9 @@ function hdf5Reason(error: unknown): string {
 /** Builds a validated VGG model from a Keras .h5 weights file. */
 export async function loadKerasH5(options: KerasH5Options): Promise<Model> {
   const file = options.fileName ?? 'weights.h5';
+  if (options.arch !== undefined && !(builtinArchitectures as readonly string[]).includes(options.arch)) {
+    throw new ModelFormatError(file, `architecture "${options.arch}": Keras .h5 files are read as VGGs (${builtinArchitectures.join(', ')})`);
+  }
   if (!hasHdf5Signature(options.bytes)) throw new ModelFormatError(file, 'is not an HDF5 file (no HDF5 signature): not a Keras .h5 weights file, or corrupt');
   const module = await h5wasm.ready;
   const { FS } = module;
@@ -185,7 +188,7 @@ function buildModel(weights: KerasLayerWeights[], options: KerasH5Options, file:
     try {
       architecture = vggArchitectureFromShapes(
         { convOutChannels: convs.map((c) => c.kernel.shape[3]), dense: denses.map((d) => [d.kernel.shape[1], d.kernel.shape[0]] as [number, number]) },
-        options.arch === undefined ? undefined : vggDepth(options.arch),
+        options.arch === undefined ? undefined : vggDepth(options.arch as BuiltinArchitecture),
       );
     } catch (error) {
       if (error instanceof VggShapeError) throw new ModelFormatError(file, error.message);

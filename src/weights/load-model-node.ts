@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { BuiltinArchitecture } from '../architectures/vgg.ts';
 import type { Model } from '../graph/model.ts';
 import { loadCachedModel, looksLikeModelName } from './cached-model.ts';
 import { isConvertedManifest } from '../loaders/converted.ts';
@@ -9,7 +8,7 @@ import { loadConvertedFile } from '../loaders/converted-node.ts';
 import { loadDarknet } from '../loaders/darknet.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { loadKerasH5 } from '../loaders/keras-h5.ts';
-import { loadVggSafetensors } from '../loaders/safetensors.ts';
+import { loadSafetensorsModel } from '../loaders/safetensors-model.ts';
 import { maxTextFileBytes, pathInFolder, readModelFile, regularFileSize, type ReadLimits } from '../loaders/read-file-node.ts';
 import { loadTfjs, tfjsShardGroups } from '../loaders/tfjs.ts';
 import { loadOnnx } from '../loaders/onnx.ts';
@@ -17,7 +16,7 @@ import type { PreprocessOptions } from '../model/preprocess-options.ts';
 
 export interface ModelFileOptions {
   /** Architecture for checkpoints that hold only tensors (safetensors). */
-  arch?: BuiltinArchitecture;
+  arch?: string;
   /** darknet: the .weights file; default the one beside the cfg. */
   weights?: string;
   /** A text file with one class name per line, in output order. */
@@ -111,7 +110,7 @@ export async function loadModelFile(path: string, options: ModelFileOptions = {}
     return loadTfjs({ modelJson, shards: await readTfjsShards(full, modelJson), modelJsonName: basename(full), labels });
   }
   if (extension === '.safetensors') {
-    return loadVggSafetensors({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
+    return loadSafetensorsModel({ bytes: await readBytes(full, 'checkpoint'), fileName: basename(full), arch: options.arch, labels });
   }
   if (extension === '.onnx') {
     const { model, note } = await loadOnnx({

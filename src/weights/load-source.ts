@@ -8,7 +8,7 @@ import { loadDarknet } from '../loaders/darknet.ts';
 import { ModelFormatError } from '../loaders/format-error.ts';
 import { loadKerasH5 } from '../loaders/keras-h5.ts';
 import { maxTextFileBytes, readModelFile } from '../loaders/read-file-node.ts';
-import { loadVggSafetensors } from '../loaders/safetensors.ts';
+import { loadSafetensorsModel } from '../loaders/safetensors-model.ts';
 import { validateModel, type Model } from '../graph/model.ts';
 import { preprocessFor, type ManifestModel } from './manifest.ts';
 
@@ -38,7 +38,7 @@ export async function loadManifestModel(entry: ManifestModel, folder: string): P
   switch (entry.format) {
     case 'safetensors-torchvision':
     case 'safetensors-timm':
-      model = loadVggSafetensors({ bytes: await readBytes(checkpoint), fileName, arch: entry.arch ?? undefined, labels });
+      model = loadSafetensorsModel({ bytes: await readBytes(checkpoint), fileName, arch: entry.arch ?? undefined, labels });
       break;
     case 'keras-h5':
       model = await loadKerasH5({ bytes: await readBytes(checkpoint), fileName, arch: entry.arch ?? undefined, labels });

@@ -2,7 +2,7 @@
  * The weights manifest (`weights/manifest.json`): where each public checkpoint comes from and how to read it. Sizes
  * and hashes are recorded only where they are known for certain; `null` skips that check.
  */
-import { builtinArchitectures, type BuiltinArchitecture } from '../architectures/vgg.ts';
+import { safetensorsArchitectures } from '../loaders/safetensors-model.ts';
 import { caffePreprocess, darknetPreprocess, torchvisionPreprocess, type Preprocess } from '../model/preprocess.ts';
 import type { TensorShape } from '../model/shapes.ts';
 
@@ -35,7 +35,7 @@ export interface ManifestModel {
   description: string;
   format: CheckpointFormat;
   /** vgg16/vgg19 for VGG checkpoints, checked against the file; null where the file says (darknet cfg). */
-  arch: BuiltinArchitecture | null;
+  arch: string | null;
   preprocess: PreprocessSource;
   labels: LabelsSource;
   files: ManifestFile[];
@@ -82,8 +82,8 @@ export function parseWeightsManifest(text: string, file: string): WeightsManifes
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) fail(`${where}: model names are lowercase letters, digits, '.', '_' and '-'`);
     const format = m.format as CheckpointFormat;
     if (!checkpointFormats.includes(format)) fail(`${where}.format must be one of ${checkpointFormats.join(', ')}`);
-    const arch = (m.arch ?? null) as BuiltinArchitecture | null;
-    if (arch !== null && !builtinArchitectures.includes(arch)) fail(`${where}.arch must be one of ${builtinArchitectures.join(', ')} or null`);
+    const arch = (m.arch ?? null) as string | null;
+    if (arch !== null && !safetensorsArchitectures.includes(arch)) fail(`${where}.arch must be one of ${safetensorsArchitectures.join(', ')} or null`);
     if (arch === null && format !== 'darknet') fail(`${where}.arch is needed for ${format} checkpoints`);
     const preprocess = m.preprocess as PreprocessSource;
     if (!preprocessSources.includes(preprocess)) fail(`${where}.preprocess must be one of ${preprocessSources.join(', ')}`);

@@ -1,20 +1,19 @@
 import { ModelFormatError } from '../../loaders/format-error.ts';
-import { loadVggSafetensors } from '../../loaders/safetensors.ts';
-import { builtinArchitectures, type BuiltinArchitecture } from '../../architectures/vgg.ts';
+import { loadSafetensorsModel, safetensorsArchitectures } from '../../loaders/safetensors-model.ts';
 import type { Model } from '../../graph/model.ts';
 import { baseName, extensionOf, isLabelsFile, parseLabels, type ModelFormat } from '../model-format.ts';
 import { fetchBytes, readFileBytes } from '../../loaders/read-bytes.ts';
 
-function architecture(arch: string | undefined, file: string): BuiltinArchitecture | undefined {
+function architecture(arch: string | undefined, file: string): string | undefined {
   if (arch === undefined || arch === '') return undefined;
-  if ((builtinArchitectures as readonly string[]).includes(arch)) return arch as BuiltinArchitecture;
-  throw new ModelFormatError(file, `architecture "${arch}" is not one of ${builtinArchitectures.join(', ')}`);
+  if (safetensorsArchitectures.includes(arch)) return arch;
+  throw new ModelFormatError(file, `architecture "${arch}" is not one of ${safetensorsArchitectures.join(', ')}`);
 }
 
-/** VGG16/VGG19 checkpoints in safetensors (torchvision or timm names); the architecture is read off the tensors. */
+/** safetensors checkpoints of the built-in architectures (torchvision or timm names): a VGG read off its tensors, or a ResNet, MobileNetV2, DenseNet-121, GoogLeNet or AlexNet recognised by its names. */
 export const safetensorsFormat: ModelFormat = {
   id: 'safetensors',
-  dropHint: 'VGG16/19 .safetensors',
+  dropHint: 'VGG, ResNet, MobileNetV2, DenseNet, GoogLeNet or AlexNet .safetensors',
 
   claims: (files) => files.some((f) => extensionOf(f.name) === 'safetensors'),
 
@@ -23,7 +22,7 @@ export const safetensorsFormat: ModelFormat = {
     if (checkpoints.length !== 1) throw new ModelFormatError('dropped files', `hold ${checkpoints.length} .safetensors files; drop one`);
     const file = checkpoints[0];
     const labels = files.find((f) => isLabelsFile(f.name));
-    return loadVggSafetensors({
+    return loadSafetensorsModel({
       bytes: await readFileBytes(file, (loaded, total) => progress(file.name, loaded, total)),
       fileName: file.name,
       labels: labels ? parseLabels(await labels.text()) : undefined,
@@ -37,6 +36,6 @@ export const safetensorsFormat: ModelFormat = {
     const arch = architecture(source.arch, fileName);
     const bytes = await fetchBytes(checkpoint, (loaded, total) => progress(fileName, loaded, total));
     const labelList = labels ? parseLabels(new TextDecoder().decode(await fetchBytes(labels))) : undefined;
-    return loadVggSafetensors({ bytes, fileName, arch, labels: labelList });
+    return loadSafetensorsModel({ bytes, fileName, arch, labels: labelList });
   },
 };
