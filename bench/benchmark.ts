@@ -56,7 +56,7 @@ export async function runBenchmark(options: BenchOptions, log: (line: string) =>
 
   // Subjects of our kernels, then those of the peers (the VGG ones; VGG19 alone when no VGG was asked for).
   const subjects: PreparedSubject[] = [];
-  for (const name of ['vgg19', 'tiny-darknet', 'vgg-mini', 'model'] as const) {
+  for (const name of ['vgg19', 'tiny-darknet', 'vgg-mini', 'resnet50', 'mobilenet_v2', 'model'] as const) {
     if (!options.parts.includes(name)) continue;
     log(`preparing ${name}`);
     const prepared = await prepareSubject(name, options);

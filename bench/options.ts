@@ -4,7 +4,7 @@ import { environmentNames, peerNames, type EnvironmentName, type PeerName } from
 import { preprocessFlags, preprocessFromFlags } from '../src/cli/preprocess-flags.ts';
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
 
-export const benchParts = ['vgg19', 'tiny-darknet', 'vgg-mini', 'model', 'peers', 'scaling'] as const;
+export const benchParts = ['vgg19', 'tiny-darknet', 'vgg-mini', 'resnet50', 'mobilenet_v2', 'model', 'peers', 'scaling'] as const;
 export type BenchPart = (typeof benchParts)[number];
 
 export interface BenchOptions {
@@ -36,7 +36,7 @@ export interface BenchOptions {
   chromium: string;
 }
 
-export const defaultParts: BenchPart[] = ['vgg19', 'tiny-darknet', 'peers', 'scaling'];
+export const defaultParts: BenchPart[] = ['vgg19', 'tiny-darknet', 'resnet50', 'mobilenet_v2', 'peers', 'scaling'];
 
 export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): BenchOptions {
   return {

@@ -30,6 +30,12 @@ export async function prepareSubject(name: SubjectName, options: BenchOptions): 
     const photoName = options.photo ? basename(options.photo) : `synthetic ${photo.width}×${photo.height}`;
     return { name, label: subjectLabel(name, model), source, model, photo, photoName, input: preprocessReference(photo, model.preprocess) };
   }
+  if (name === 'resnet50' || name === 'mobilenet_v2') {
+    const source: ModelSource = { kind: 'random-graph', arch: name, seed: options.seed, inputSize: options.vggInput };
+    const model = await loadSourceModel(source, readBytes);
+    const photo = vggPhoto(model.input.width, options.seed);
+    return { name, label: subjectLabel(name, model), source, model, photo, photoName: `synthetic ${photo.width}×${photo.height}`, input: preprocessReference(photo, model.preprocess) };
+  }
   const source = vggSource(options.seed, name === 'vgg-mini' ? vggMiniOptions : { inputSize: options.vggInput });
   const model = await loadSourceModel(source, readBytes);
   const photo = vggPhoto(model.input.width, options.seed);

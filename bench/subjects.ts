@@ -6,12 +6,13 @@
 import { loadDarknet } from '../src/loaders/darknet.ts';
 import { loadOnnx } from '../src/loaders/onnx.ts';
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
+import { graphArchitectures } from '../src/architectures/index.ts';
 import { vggArchitecture, type VggOptions } from '../src/architectures/vgg.ts';
 import type { Model } from '../src/graph/model.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import type { RgbaImage } from '../src/image/rgba-image.ts';
 
-export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini', 'model'] as const;
+export const subjectNames = ['vgg19', 'tiny-darknet', 'vgg-mini', 'resnet50', 'mobilenet_v2', 'model'] as const;
 export type SubjectName = (typeof subjectNames)[number];
 
 /** The VGG-shaped net of the tests and smoke runs: VGG19's layer list at toy widths, fast anywhere. */
@@ -20,6 +21,8 @@ export const vggMiniOptions: VggOptions = { widths: [4, 8, 8, 8, 8], inputSize: 
 /** Where a subject's model comes from. File locations are paths in Node and URLs in the browser. */
 export type ModelSource =
   | { kind: 'random-vgg'; seed: number; options: VggOptions }
+  /** A built-in graph architecture (ResNet-50, MobileNetV2) with seeded random weights. */
+  | { kind: 'random-graph'; arch: 'resnet50' | 'mobilenet_v2'; seed: number; inputSize: number }
   | { kind: 'darknet'; cfg: string; weights: string; names: string }
   /** `--model net.onnx`, with the preprocessing flags given (external data files lie beside it). */
   | { kind: 'onnx'; model: string; preprocess: PreprocessOptions; names: string | null };
@@ -43,6 +46,9 @@ export type ReadBytes = (location: string) => Promise<Uint8Array>;
 export async function loadSourceModel(source: ModelSource, read: ReadBytes): Promise<Model> {
   if (source.kind === 'random-vgg') {
     return randomModel(vggArchitecture(19, source.options), source.seed);
+  }
+  if (source.kind === 'random-graph') {
+    return randomModel(graphArchitectures[source.arch]({ inputSize: source.inputSize }).architecture, source.seed);
   }
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   const lines = (bytes: Uint8Array) => text(bytes).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
@@ -76,6 +82,8 @@ export function subjectLabel(name: SubjectName, model: Model): string {
   const side = `${model.input.width}×${model.input.height}`;
   if (name === 'vgg19') return `VGG19 ${side}`;
   if (name === 'vgg-mini') return `VGG-mini ${side}`;
+  if (name === 'resnet50') return `ResNet-50 ${side}`;
+  if (name === 'mobilenet_v2') return `MobileNetV2 ${side}`;
   if (name === 'model') return `${model.name} ${side}`;
   return 'Tiny Darknet';
 }
