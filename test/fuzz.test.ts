@@ -20,6 +20,8 @@ import { loadConvertedModel } from '../src/loaders/converted.ts';
 import { loadDarknet } from '../src/loaders/darknet.ts';
 import { ModelFormatError } from '../src/loaders/format-error.ts';
 import { loadKerasH5 } from '../src/loaders/keras-h5.ts';
+import { loadOnnx } from '../src/loaders/onnx.ts';
+import { writeOnnx } from '../src/loaders/onnx/write-onnx.ts';
 import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { referencedUrl } from '../src/loaders/model-paths.ts';
 import { loadVggSafetensors } from '../src/loaders/safetensors.ts';
@@ -174,7 +176,7 @@ function editedCfg(text: string, edits: { line: number; kind: string; token: str
   return lines.join('\n');
 }
 
-const seeds = { darknet: 1301, tfjs: 1302, safetensors: 1303, converted: 1304, keras: 1305, image: 1306, paths: 1307, urls: 1308 };
+const seeds = { darknet: 1301, tfjs: 1302, safetensors: 1303, converted: 1304, keras: 1305, image: 1306, paths: 1307, urls: 1308, onnx: 1309 };
 
 // ---- Loaders ----------------------------------------------------------------------------------------------------
 
@@ -242,6 +244,24 @@ describe('fuzz: every loader ends in a model or one ModelFormatError line', () =
         await cleanEnd(() => loadConvertedModel(manifest, read, { fileName: 'm.fixations.json' }), [ModelFormatError], checkLoaded);
       }),
       { seed: seeds.converted, numRuns: runs(300) },
+    );
+  });
+
+  it('ONNX: damaged protobuf bytes, inline and in an external data file', async () => {
+    const inline = writeOnnx(model).bytes;
+    const external = writeOnnx(model, { externalData: 'fuzz.onnx.data' });
+    await fc.assert(
+      fc.asyncProperty(damage(inline.length), async (d) => {
+        await cleanEnd(() => loadOnnx({ bytes: damaged(inline, d), fileName: 'fuzz.onnx', readExternal: async () => new Uint8Array() }).then((r) => r.model), [ModelFormatError], checkLoaded);
+      }),
+      { seed: seeds.onnx, numRuns: runs(300) },
+    );
+    const data = external.externalData!;
+    await fc.assert(
+      fc.asyncProperty(damage(Math.max(1, data.length)), async (d) => {
+        await cleanEnd(() => loadOnnx({ bytes: external.bytes, fileName: 'fuzz.onnx', readExternal: async () => damaged(data, d) }).then((r) => r.model), [ModelFormatError], checkLoaded);
+      }),
+      { seed: seeds.onnx + 100, numRuns: runs(100) },
     );
   });
 

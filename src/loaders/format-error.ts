@@ -9,7 +9,8 @@ export class ModelFormatError extends Error {
     readonly file: string,
     problem: string,
   ) {
-    super(`${file}: ${problem}`);
+    // One line whatever a damaged file holds: names read from it may carry newlines or other control characters.
+    super(`${file}: ${problem}`.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)));
   }
 }
 
