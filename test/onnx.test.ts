@@ -444,7 +444,8 @@ async function photos(dir: string, files: string[]) {
 }
 
 describeWithSharedData('tiny.onnx is the same network and weights as tiny.cfg + tiny.weights', 'tiny-darknet', (dir) => {
-  const darknet: PreprocessOptions = { resize: 'letterbox', mean: [0, 0, 0], std: [1, 1, 1], scale: 1 };
+  // darknet's recipe: letterboxed with its own bilinear resize (--resize letterbox --resize-filter bilinear).
+  const darknet: PreprocessOptions = { resize: 'letterbox', mean: [0, 0, 0], std: [1, 1, 1], scale: 1, resizeFilter: 'bilinear' };
 
   it('the same graph; identical predictions and fixation sets (both rules) on its photos; ONNX Runtime agrees', async () => {
     const bytes = new Uint8Array(readFileSync(join(dir, 'tiny.onnx')));

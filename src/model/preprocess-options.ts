@@ -3,7 +3,7 @@
  * --resize stretch|shorter-side-crop|letterbox --bgr --scale 255`, the same fields the page's ONNX form asks for.
  * What is not given falls back to a stated default, and {@link PreprocessChoice.defaults} says which.
  */
-import { unitRgbPreprocess, type Preprocess, type Triple } from './preprocess.ts';
+import { unitRgbPreprocess, type Preprocess, type ResizeFilter, type Triple } from './preprocess.ts';
 
 export const resizeChoices = ['stretch', 'shorter-side-crop', 'letterbox'] as const;
 export type ResizeChoice = (typeof resizeChoices)[number];
@@ -19,6 +19,8 @@ export interface PreprocessOptions {
   bgr?: boolean;
   /** Pixels in [0, scale] before mean and std: 1 (the default) or 255. */
   scale?: number;
+  /** How photos are resampled (`--resize-filter`); default the unit-RGB recipe's. */
+  resizeFilter?: ResizeFilter;
 }
 
 export interface PreprocessChoice {
@@ -50,6 +52,7 @@ export function preprocessFromOptions(width: number, height: number, options: Pr
     mean,
     std,
     channelOrder: options.bgr ? 'bgr' : 'rgb',
+    ...(options.resizeFilter ? { resizeFilter: options.resizeFilter } : {}),
   };
   return { preprocess, defaults };
 }
