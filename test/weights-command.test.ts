@@ -98,7 +98,7 @@ describe('the weights command', () => {
     const out = join(scratch, 'converted');
     const { code, stdout } = await fixations('weights', 'convert', h5, '--arch', 'vgg16', '--out', out, '--name', 'my-vgg16');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^my-vgg16: 23 nodes, 32×32, 6 classes; preprocessing: .*BGR/m);
+    expect(stdout).toMatch(/^my-vgg16: 23 nodes, 32×32, 6 classes; preprocessing: stretched to 32×32, nearest pixel \(PIL NEAREST, Keras load_img\), BGR \[0, 255\], minus mean$/m);
     expect(stdout).toMatch(/wrote .*my-vgg16\.fixations\.json \+ 1 binary file \(/);
     const converted = await loadModelFile(join(out, 'my-vgg16.fixations.json'));
     const input = randomInput(3 * 32 * 32, 1);
