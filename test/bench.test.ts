@@ -46,7 +46,7 @@ describe('statistics', () => {
 describe('options', () => {
   it('defaults to the full benchmark in both environments', () => {
     const o = parseBenchOptions([]);
-    expect(o.parts).toEqual(['vgg19', 'tiny-darknet', 'peers', 'scaling']);
+    expect(o.parts).toEqual(['vgg19', 'tiny-darknet', 'resnet50', 'mobilenet_v2', 'peers', 'scaling']);
     expect(o.environments).toEqual(['browser', 'node']);
     expect(o.runs).toBe(5);
     expect(o.scalingSizes).toEqual([112, 224, 448]);
