@@ -636,6 +636,12 @@ describeWithSharedData('the page explains a dropped ONNX model', 'resnet20-cifar
         expect(result.fixations, rule).toEqual(expected[i].fixations);
       }
       await page.screenshot({ path: join(artifacts, 'onnx-page.png') });
+      // The explorer draws the residual graph: every node of the tree, the skips beside their blocks.
+      await page.click('[data-testid=tab-explorer]');
+      await page.waitForFunction(() => (window.__demo?.app.internals.explorer.explorer?.nodeCount ?? 0) > 0, { timeout: 60_000 });
+      const nodes = expected[expected.length - 1].layers.reduce((sum, l) => sum + l.nodes.length, 0);
+      expect(await page.evaluate(() => window.__demo!.app.internals.explorer.explorer!.nodeCount)).toBe(nodes);
+      await page.screenshot({ path: join(artifacts, 'onnx-explorer.png') });
     } finally {
       await browser.close();
       await server.close();
