@@ -1,11 +1,13 @@
 /**
- * ONNX import (src/loaders/onnx.ts): every ONNX model loaded here also runs through ONNX Runtime, whose outputs our GPU
- * forward must match (max relative error ≤ 1e-4 on the scores, the same top-5); fixtures are written from a seed by
- * src/loaders/onnx/write-onnx.ts, never checked in. Real models from ../shared/data: tiny.onnx against tiny.cfg, and a
- * ResNet-20 for CIFAR-10.
+ * ONNX import (src/loaders/onnx.ts): every ONNX model loaded here also runs through ONNX Runtime, whose outputs our
+ * forward must match (max relative error ≤ 1e-4 on the scores, the same top-5): the GPU's for the small graphs, the CPU
+ * reference's for the built-in architectures (each written, read back and compared with itself; four at 224×224);
+ * fixtures are written from a seed by src/loaders/onnx/write-onnx.ts, never checked in. torchvision's networks as
+ * torch.onnx.export writes them, where Debian's python3-torchvision is installed. Real models from ../shared/data:
+ * tiny.onnx against tiny.cfg, and a ResNet-20 for CIFAR-10.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,12 +15,13 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBenchOptions } from '../bench/options.ts';
 import { prepareSubject } from '../bench/prepare-subjects.ts';
+import { graphArchitectures, type GraphArchitectureName } from '../src/architectures/index.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { fixationPoints } from '../src/backtrack/tree.ts';
 import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
 import { Explainer } from '../src/explain/explain.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
-import { inputTensor, type Architecture, type ArchitectureNode, type GraphNode, type Model } from '../src/graph/model.ts';
+import { chain, graphOf, inputTensor, type Architecture, type ArchitectureNode, type GraphNode, type Model } from '../src/graph/model.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { ModelFormatError } from '../src/loaders/format-error.ts';
@@ -34,6 +37,7 @@ import { modelFormatForFiles, sortDroppedFiles } from '../src/web/model-formats.
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
 import { elementCount } from '../src/model/shapes.ts';
 import { rules } from '../src/ops/common/rules.ts';
+import { backtrackReference } from '../src/reference/backtrack.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { hasChromium, launchChromium } from './helpers/chromium.ts';
@@ -65,6 +69,7 @@ async function checkModel(model: Model, bytes: Uint8Array, seeds: number[], targ
   const { gpu, backtracker } = await gpuOf(model);
   const { channels, height, width } = model.input;
   const session = await ortSession(bytes, [1, channels, height, width], externalData);
+  cleanups.push(() => void session.release());
   for (const seed of seeds) {
     const input = randomInput(elementCount(model.input), seed);
     const { scores } = await gpu.runTensor(input);
@@ -81,18 +86,31 @@ async function checkModel(model: Model, bytes: Uint8Array, seeds: number[], targ
   }
 }
 
+/** Bit-for-bit equal float arrays; the first difference is reported (toEqual walks a 60 M-weight array far too slowly). */
+function expectSameFloats(ours: Float32Array, theirs: Float32Array, what: string): void {
+  expect(ours.length, `${what}: length`).toBe(theirs.length);
+  const [a, b] = [new Uint32Array(ours.buffer, ours.byteOffset, ours.length), new Uint32Array(theirs.buffer, theirs.byteOffset, theirs.length)];
+  const at = a.findIndex((bits, i) => bits !== b[i]);
+  expect(at < 0 ? null : `index ${at}: ${ours[at]} vs ${theirs[at]}`, what).toBeNull();
+}
+
+/** A node's spec fields: without its weight and bias tensors (an LRN's `bias` is a field). */
+function specOf(node: GraphNode): Omit<GraphNode, 'weight' | 'bias'> {
+  if (!('weight' in node)) return node;
+  const { weight: _w, bias: _b, ...spec } = node;
+  return spec;
+}
+
 /** Spec fields and weights of two graphs, node by node. */
 function expectSameGraph(loaded: Model, original: Model): void {
   expect(loaded.output).toBe(original.output);
   expect(loaded.input).toEqual(original.input);
-  expect(loaded.nodes.map(({ weight: _w, bias: _b, ...spec }: GraphNode & { weight?: unknown; bias?: unknown }) => spec)).toEqual(
-    original.nodes.map(({ weight: _w, bias: _b, ...spec }: GraphNode & { weight?: unknown; bias?: unknown }) => spec),
-  );
+  expect(loaded.nodes.map(specOf)).toEqual(original.nodes.map(specOf));
   loaded.nodes.forEach((node, i) => {
     if (!('weight' in node)) return;
     const other = original.nodes[i] as typeof node;
-    expect(node.weight, `${node.name} weight`).toEqual(other.weight);
-    expect(node.bias, `${node.name} bias`).toEqual(other.bias);
+    expectSameFloats(node.weight, other.weight, `${node.name} weight`);
+    expectSameFloats(node.bias, other.bias, `${node.name} bias`);
   });
 }
 
@@ -168,6 +186,131 @@ describe('round trips: our graphs written to ONNX and read back', () => {
     expect(halfToFloat(floatToHalf(0.1))).toBeCloseTo(0.1, 4);
     expect([halfToFloat(0x7c00), halfToFloat(0x0001), halfToFloat(0xc000)]).toEqual([Infinity, 2 ** -24, -2]);
     await checkModel(loaded, bytes, [2], 2, [{ path: 'net.onnx.data', data: externalData! }]);
+  });
+});
+
+/** The architecture without its closing softmax: ONNX Runtime is then compared on logits (a deep random net's softmax is one-hot). */
+function logitsOf(arch: Architecture): Architecture {
+  const last = arch.nodes.at(-1)!;
+  return last.kind === 'softmax' && last.output === arch.output ? { ...arch, nodes: arch.nodes.slice(0, -1), output: last.inputs[0] } : arch;
+}
+
+/**
+ * The graph an ONNX round trip gives back: what ONNX writes as no node, or as another op, comes back so. A flatten of
+ * a 1×1 map, an adaptive pool to the size it has and a linear activation are aliases (gone); an adaptive pool to 1×1
+ * (or an average pool over the whole map) is a global average pool, one with even windows an average pool; LRN's
+ * parameters are float32 attributes.
+ */
+function onnxForm(model: Model): Model {
+  const { shapes } = graphOf(model);
+  const alias = new Map<string, string>();
+  const source = (t: string) => alias.get(t) ?? t;
+  const nodes: GraphNode[] = [];
+  for (const node of model.nodes) {
+    const input = shapes.get(node.inputs[0])!;
+    const wired = { ...node, inputs: node.inputs.map(source) } as GraphNode;
+    const gap: GraphNode = { kind: 'globalAvgPool', name: node.name, inputs: wired.inputs, output: node.output };
+    if ((node.kind === 'flatten' && input.height === 1 && input.width === 1) || (node.kind === 'activation' && node.activation === 'linear')) alias.set(node.output, wired.inputs[0]);
+    else if (node.kind === 'adaptiveAvgPool') {
+      if (node.outHeight === input.height && node.outWidth === input.width) alias.set(node.output, wired.inputs[0]);
+      else if (node.outHeight === 1 && node.outWidth === 1) nodes.push(gap);
+      else nodes.push({ kind: 'avgpool', name: node.name, inputs: wired.inputs, output: node.output, size: input.height / node.outHeight, stride: input.height / node.outHeight, padding: 0, countIncludePad: false, ceilMode: false });
+    } else if (node.kind === 'avgpool' && node.padding === 0 && node.size === input.height && node.size === input.width) nodes.push(gap);
+    else if (node.kind === 'lrn') nodes.push({ ...wired, alpha: Math.fround(node.alpha), beta: Math.fround(node.beta), bias: Math.fround(node.bias) } as GraphNode);
+    else nodes.push(wired);
+  }
+  return { ...model, nodes, output: source(model.output) };
+}
+
+/**
+ * Write → read: the graph {@link onnxForm} says, the same weights, the same forward (within float32) and fixations
+ * (the top class, both rules, CPU reference) as the model itself; ONNX Runtime's scores on the same file equal ours.
+ */
+async function expectRoundTrip(model: Model): Promise<Model> {
+  const { bytes } = writeOnnx(model);
+  const loaded = await load({ bytes, labels: model.labels });
+  expectSameGraph(loaded, onnxForm(model));
+  const input = randomInput(elementCount(model.input), 11);
+  const [ours, original] = [forwardReference(loaded, input), forwardReference(model, input)];
+  const scores = ours.get(loaded.output)!;
+  expectClose(scores, original.get(model.output)!, 1e-5, `${model.name} scores against the model written`);
+  const [target] = topK(scores, 1);
+  for (const rule of rules) {
+    const fixations = (m: Model, activations: typeof ours) => fixationPoints(backtrackReference(m, activations, target, rule).levels.at(-1)!);
+    expect(fixations(loaded, ours), `${model.name} ${rule} fixations`).toEqual(fixations(model, original));
+  }
+  const session = await ortSession(bytes, [1, model.input.channels, model.input.height, model.input.width]);
+  const theirs = await session.run(input);
+  await session.release();
+  expectScoresMatchOrt(scores, theirs, `${model.name} read back`);
+  return loaded;
+}
+
+describe('every built-in architecture round-trips through ONNX (seeded weights, logits; CPU reference and ONNX Runtime)', () => {
+  const graphs: [GraphArchitectureName, number][] = [
+    ['resnet18', 64],
+    ['resnet34', 64],
+    ['resnet50', 64],
+    ['resnet101', 64],
+    ['resnet152', 64],
+    ['mobilenet_v2', 64],
+    ['densenet121', 64],
+    ['googlenet', 64],
+    // torchvision's adaptive pool to 6×6 is the identity at 224 (ONNX has no node for it); smaller inputs pool 2×2 or
+    // 1×1 up to 6×6, which no ONNX AveragePool computes.
+    ['alexnet', 224],
+    // Caffe's own 227 gives the same ops at five times the work.
+    ['alexnet-caffe', 99],
+  ];
+  for (const [name, inputSize] of graphs) {
+    it(`${name} at ${inputSize}×${inputSize}`, async () => {
+      await expectRoundTrip(randomModel(logitsOf(graphArchitectures[name]({ inputSize, classes: 10 }).architecture), 31));
+    });
+  }
+  it('vgg11 and vgg13 (narrow) at 64×64', async () => {
+    for (const depth of [11, 13] as const) await expectRoundTrip(randomModel(logitsOf(vggArchitecture(depth, { widths: [4, 6, 8, 8, 10], inputSize: 64, hidden: 24, classes: 10 })), depth));
+  });
+
+  it('GoogLeNet at 64×64 on the GPU: the forward equals ONNX Runtime and the reference, the trees the reference (both rules)', async () => {
+    const model = randomModel(logitsOf(graphArchitectures.googlenet({ inputSize: 64, classes: 10 }).architecture), 32);
+    const { bytes } = writeOnnx(model);
+    await checkModel(await load({ bytes }), bytes, [1], 2);
+  });
+
+  // Issue 12: the full-size networks in ONNX form, once each (the CPU reference of ResNet-50 takes ~15 s here).
+  for (const name of ['resnet50', 'googlenet', 'densenet121', 'mobilenet_v2'] as const) {
+    it(`${name} at 224×224 with 1000 classes: loads as it was written, and our forward equals ONNX Runtime's`, async () => {
+      const model = randomModel(logitsOf(graphArchitectures[name]().architecture), 33);
+      const { bytes } = writeOnnx(model);
+      const loaded = await load({ bytes });
+      expectSameGraph(loaded, onnxForm(model));
+      const input = randomInput(elementCount(model.input), 12);
+      const session = await ortSession(bytes, [1, 3, 224, 224]);
+      const theirs = await session.run(input);
+      await session.release();
+      expectScoresMatchOrt(forwardReference(loaded, input).get(loaded.output)!, theirs, `${name} 224`);
+    });
+  }
+
+  it('an adaptive pool is written as ONNX computes it exactly: the identity, a global pool, an even average pool; or refused, naming the node', async () => {
+    const arch = (outSize: number, side: number): Architecture => ({
+      name: `adaptive-${side}-to-${outSize}`,
+      input: { channels: 3, height: side, width: side },
+      preprocess: unitRgbPreprocess(side, side),
+      ...chain([
+        { kind: 'conv2d', name: 'conv', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 6, activation: 'relu' },
+        { kind: 'adaptiveAvgPool', name: 'pool', outHeight: outSize, outWidth: outSize },
+        { kind: 'flatten', name: 'flat' },
+        { kind: 'dense', name: 'fc', inFeatures: 6 * outSize * outSize, outFeatures: 5, activation: 'linear' },
+      ]),
+    });
+    const kinds = async (outSize: number, side: number) => (await expectRoundTrip(randomModel(arch(outSize, side), side))).nodes.map((n) => n.kind).join(' ');
+    expect(await kinds(6, 6)).toBe('conv2d flatten dense');
+    expect(await kinds(1, 7)).toBe('conv2d globalAvgPool dense');
+    expect(await kinds(3, 9)).toBe('conv2d avgpool flatten dense');
+    expect(() => writeOnnx(randomModel(arch(3, 8), 1))).toThrow(
+      /^pool: an adaptive average pool from 8×8 to 3×3 has windows of different sizes or overlapping ones, which no ONNX AveragePool computes/,
+    );
   });
 });
 
@@ -293,6 +436,167 @@ describe('graphs as exporters write them', () => {
   });
 });
 
+/**
+ * The ops of Inception, DenseNet, MobileNet and Caffe's AlexNet as exporters write them, at opset 10 (Clip's bounds
+ * as attributes) or 13 (as inputs), on a 24×24 input: a strided SAME_UPPER conv (pads [0, 0, 1, 1]) → Relu; a conv
+ * of 2 groups with pads [1, 0, 1, 2] → Clip(0, 6); a 2×2 depthwise SAME_LOWER conv (pads [1, 1, 0, 0]); Concat of the
+ * two → BatchNormalization → Relu (no conv before it); AveragePools 3×3/2 with pads 1 in ceil mode counting the
+ * padding and not (the last window reaches past the padding: divisors 2 and 1) → Concat → LeakyRelu 0.1; a 2×2/2
+ * SAME_UPPER MaxPool (pads [0, 0, 1, 1]: our ceil mode) → LRN of size 5 → Relu; a 3×3/1 MaxPool with pads 1 → Mul
+ * and Add per channel → LRN of size 3 → Clip(0, 6); a VALID 3×3 conv → GlobalAveragePool → Flatten.
+ */
+function inceptionStyleOnnx(opset: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const values = (count: number, scale: number, offset = 0) => Array.from({ length: count }, () => offset + (2 * random() - 1) * scale);
+  const b = new OnnxBuilder();
+  b.input('image', [1, 3, 24, 24]);
+  const w = (name: string, dims: number[]) => b.floats(name, dims, values(dims.reduce((x, y) => x * y, 1), Math.sqrt(6 / (dims[1] * dims[2] * dims[3]))));
+  const bias = (name: string, count: number) => b.floats(name, [count], values(count, 0.1));
+  const clip6 = (input: string, output: string, name: string) => {
+    if (opset >= 11) b.node('Clip', [input, b.floats(`${name}.min`, [], [0]), b.floats(`${name}.max`, [], [6])], [output], {}, name);
+    else b.node('Clip', [input], [output], { min: { float: 0 }, max: { float: 6 } }, name);
+  };
+  b.node('Conv', ['image', w('w0', [8, 3, 3, 3]), bias('b0', 8)], ['c0'], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, 'stem');
+  b.node('Relu', ['c0'], ['r0'], {}, 'stem_relu');
+  b.node('Conv', ['r0', w('w1', [8, 4, 3, 3]), bias('b1', 8)], ['c1'], { kernel_shape: [3, 3], pads: [1, 0, 1, 2], group: 2 }, 'grouped');
+  clip6('c1', 'r1', 'grouped_relu6');
+  b.node('Conv', ['r0', w('w2', [8, 1, 2, 2]), bias('b2', 8)], ['c2'], { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER', group: 8 }, 'depthwise');
+  b.node('Concat', ['r1', 'c2'], ['cat1'], { axis: 1 }, 'cat1');
+  b.floats('bn.scale', [16], values(16, 0.5, 1));
+  b.floats('bn.bias', [16], values(16, 0.2));
+  b.floats('bn.mean', [16], values(16, 0.3));
+  b.floats('bn.var', [16], values(16, 0.4, 0.8));
+  b.node('BatchNormalization', ['cat1', 'bn.scale', 'bn.bias', 'bn.mean', 'bn.var'], ['n1'], { epsilon: { float: 1e-3 } }, 'norm');
+  b.node('Relu', ['n1'], ['nr1'], {}, 'norm_relu');
+  const average = { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 };
+  b.node('AveragePool', ['nr1'], ['a1'], { ...average, count_include_pad: 1 }, 'avg_with_pad');
+  b.node('AveragePool', ['nr1'], ['a2'], average, 'avg_without_pad');
+  b.node('Concat', ['a1', 'a2'], ['cat2'], { axis: -3 }, 'cat2');
+  b.node('LeakyRelu', ['cat2'], ['l2'], { alpha: { float: 0.1 } }, 'leaky');
+  b.node('MaxPool', ['l2'], ['m1'], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER' }, 'pool_same');
+  b.node('LRN', ['m1'], ['lrn5'], { size: 5, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 2 } }, 'lrn5');
+  b.node('Relu', ['lrn5'], ['rl'], {}, 'lrn_relu');
+  b.node('MaxPool', ['rl'], ['m2'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'pool_padded');
+  b.node('Mul', ['m2', b.floats('mul.c', [1, 32, 1, 1], values(32, 0.5, 1))], ['mul'], {}, 'scale');
+  b.node('Add', ['mul', b.floats('add.c', [32, 1, 1], values(32, 0.3))], ['shifted'], {}, 'shift');
+  b.node('LRN', ['shifted'], ['lrn3'], { size: 3, alpha: { float: 0.2 }, beta: { float: 0.5 } }, 'lrn3');
+  clip6('lrn3', 'r6', 'relu6');
+  b.node('Conv', ['r6', w('w3', [10, 32, 3, 3]), bias('b3', 10)], ['c3'], { kernel_shape: [3, 3], auto_pad: 'VALID' }, 'head');
+  b.node('GlobalAveragePool', ['c3'], ['g'], {}, 'gap');
+  b.node('Flatten', ['g'], ['scores'], { axis: 1 }, 'flatten');
+  b.output('scores', [1, 10]);
+  return b.write('inception-style', {}, opset).bytes;
+}
+
+describe('grouped, depthwise and padded convs, padded and ceil-mode pools, concat, batch norm, LRN and activations as exporters write them', () => {
+  for (const opset of [10, 13]) {
+    it(`opset ${opset}: each is one of our ops; the GPU equals ONNX Runtime and the reference, the trees the reference`, async () => {
+      const bytes = inceptionStyleOnnx(opset, opset);
+      const model = await load({ bytes });
+      const summary = model.nodes.map((node) => {
+        const { inputs: _i, output: _o, ...spec } = specOf(node);
+        return spec;
+      });
+      expect(summary).toEqual([
+        { kind: 'conv2d', name: 'stem', kernel: 3, stride: 2, padding: 0, pads: [0, 0, 1, 1], inChannels: 3, outChannels: 8, activation: 'relu' },
+        { kind: 'conv2d', name: 'grouped', kernel: 3, stride: 1, padding: 0, pads: [1, 0, 1, 2], groups: 2, inChannels: 8, outChannels: 8, activation: 'relu6' },
+        { kind: 'conv2d', name: 'depthwise', kernel: 2, stride: 1, padding: 0, pads: [1, 1, 0, 0], groups: 8, inChannels: 8, outChannels: 8, activation: 'linear' },
+        { kind: 'concat', name: 'cat1' },
+        { kind: 'batchnorm', name: 'norm', channels: 16, activation: 'relu' },
+        { kind: 'avgpool', name: 'avg_with_pad', size: 3, stride: 2, padding: 1, countIncludePad: true, ceilMode: true },
+        { kind: 'avgpool', name: 'avg_without_pad', size: 3, stride: 2, padding: 1, countIncludePad: false, ceilMode: true },
+        { kind: 'concat', name: 'cat2' },
+        { kind: 'activation', name: 'leaky', activation: 'leaky' },
+        { kind: 'maxpool', name: 'pool_same', size: 2, stride: 2, ceilMode: true },
+        { kind: 'lrn', name: 'lrn5', size: 5, alpha: 0.5, beta: 0.75, bias: 2 },
+        { kind: 'activation', name: 'lrn_relu', activation: 'relu' },
+        { kind: 'maxpool', name: 'pool_padded', size: 3, stride: 1, padding: 1 },
+        { kind: 'batchnorm', name: 'scale', channels: 32, activation: 'linear' },
+        { kind: 'lrn', name: 'lrn3', size: 3, alpha: Math.fround(0.2), beta: 0.5, bias: 1 },
+        { kind: 'activation', name: 'relu6', activation: 'relu6' },
+        { kind: 'conv2d', name: 'head', kernel: 3, stride: 1, padding: 0, inChannels: 32, outChannels: 10, activation: 'linear' },
+        { kind: 'globalAvgPool', name: 'gap' },
+      ]);
+      expect(graphOf(model).shapes.get('avg_with_pad')).toEqual({ channels: 16, height: 7, width: 7 });
+      await checkModel(model, bytes, [3, 4], 3);
+    });
+  }
+
+  // ONNX Runtime refuses even sizes (its LRN kernel asserts an odd one), so ONNX's own definition is the oracle here.
+  it('an LRN of even size sums ONNX\'s window, ⌊(size − 1) / 2⌋ channels before and ⌈(size − 1) / 2⌉ after', async () => {
+    const b = new OnnxBuilder();
+    b.input('x', [1, 3, 5, 5]);
+    const random = seededRandom(3);
+    b.node('Conv', ['x', b.floats('w', [7, 3, 1, 1], Array.from({ length: 21 }, () => random() - 0.5))], ['c'], { kernel_shape: [1, 1] }, 'conv');
+    b.node('LRN', ['c'], ['n'], { size: 4, alpha: { float: 0.75 }, beta: { float: 0.5 }, bias: { float: 0.5 } }, 'lrn4');
+    b.node('GlobalAveragePool', ['n'], ['y'], {}, 'gap');
+    b.output('y', [1, 7, 1, 1]);
+    const model = await load({ bytes: b.write('lrn4').bytes });
+    expect(model.nodes.map((n) => n.kind)).toEqual(['conv2d', 'lrn', 'globalAvgPool']);
+    const input = randomInput(75, 2);
+    const activations = forwardReference(model, input);
+    const x = activations.get('conv')!;
+    const plane = 25;
+    const spec = Float32Array.from(x, (v, i) => {
+      const c = Math.floor(i / plane);
+      let squares = 0;
+      for (let j = Math.max(0, c - 1); j <= Math.min(6, c + 2); j++) squares += x[j * plane + (i % plane)] ** 2;
+      return v / (0.5 + (Math.fround(0.75) / 4) * squares) ** 0.5;
+    });
+    expectClose(activations.get('lrn4')!, spec, 1e-6, 'LRN(4) against ONNX\'s definition');
+    const { gpu } = await gpuOf(model);
+    await gpu.runTensor(input);
+    expectClose((await gpu.readActivations()).get('lrn4')!, spec, 1e-4, 'LRN(4) on the GPU');
+  });
+});
+
+/** Debian's python3-torchvision, when present: torch.onnx.export as a real exporter (test/helpers/torchvision_oracle.py). */
+const python = '/usr/bin/python3';
+const hasTorchvision = (() => {
+  try {
+    execFileSync(python, ['-c', 'import torch.onnx, torchvision'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasTorchvision) console.log('skipping the torch.onnx.export tests: /usr/bin/python3 has no torch and torchvision');
+
+describe.skipIf(!hasTorchvision)('torchvision networks as torch.onnx.export writes them (seeded weights and batch-norm statistics)', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'fixations-onnx-torch-'));
+  cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+  const cases: [string, number, string[]][] = [
+    ['resnet18', 64, ['conv2d', 'maxpool', 'add', 'globalAvgPool', 'dense']],
+    ['mobilenet_v2', 64, ['conv2d', 'add', 'globalAvgPool', 'dense']],
+    // Its BatchNormalizations after a Concat stay (our batchnorm, ReLU fused); a layer's Concat of one tensor is that tensor.
+    ['densenet121', 64, ['conv2d', 'maxpool', 'batchnorm', 'concat', 'avgpool', 'globalAvgPool', 'dense']],
+    ['googlenet', 64, ['conv2d', 'maxpool', 'concat', 'globalAvgPool', 'dense']],
+    // torch exports the adaptive pool to 6×6 only where it divides the map: here it is the identity.
+    ['alexnet', 224, ['conv2d', 'maxpool', 'flatten', 'dense']],
+  ];
+  for (const [name, size, kinds] of cases) {
+    it(`${name} at ${size}×${size}: our CPU reference gives torch's logits and ONNX Runtime's`, async () => {
+      const dir = join(scratch, name);
+      mkdirSync(dir, { recursive: true });
+      execFileSync(python, [new URL('./helpers/torchvision_oracle.py', import.meta.url).pathname, name, String(size), '5', dir, 'onnx'], { stdio: 'pipe' });
+      const bytes = new Uint8Array(readFileSync(join(dir, 'model.onnx')));
+      const model = await load({ bytes, fileName: `${name}.onnx` });
+      expect([...new Set(model.nodes.map((n) => n.kind))]).toEqual(kinds);
+      const floats = (file: string) => {
+        const data = readFileSync(join(dir, file));
+        return new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+      };
+      const input = floats('input.bin');
+      const scores = forwardReference(model, input).get(model.output)!;
+      expectClose(scores, floats('logits.bin'), 1e-4, `${name} logits against torch`);
+      const session = await ortSession(bytes, [1, 3, size, size]);
+      const theirs = await session.run(input);
+      await session.release();
+      expectScoresMatchOrt(scores, theirs, `${name} (torch.onnx.export)`);
+    });
+  }
+});
+
 describe('what cannot be imported', () => {
   it('one error names every unsupported node with its op type and position, and loads nothing', async () => {
     const b = new OnnxBuilder();
@@ -301,12 +605,15 @@ describe('what cannot be imported', () => {
     const w = (name: string, dims: number[]) => b.floats(name, dims, Array.from({ length: dims.reduce((p, q) => p * q, 1) }, () => random() - 0.5));
     b.node('Conv', ['x', w('w1', [8, 3, 3, 3])], ['c1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv1');
     b.node('Conv', ['c1', w('w2', [8, 4, 3, 3])], ['c2'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 }, 'grouped');
-    b.node('LRN', ['c2'], ['n'], { size: 5 }, 'norm');
     b.node('Conv', ['c1', w('w3', [8, 8, 3, 3])], ['d'], { kernel_shape: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2] }, 'dilated');
-    b.node('Concat', ['n', 'd'], ['cat'], { axis: 1 }, 'concat');
+    b.node('Concat', ['c2', 'd'], ['tall'], { axis: 2 }, 'stack_rows');
+    b.node('MaxPool', ['tall'], ['wide'], { kernel_shape: [3, 3], pads: [2, 2, 2, 2] }, 'pool_wide_pads');
+    b.node('AveragePool', ['c2'], ['a'], { kernel_shape: [3, 3], pads: [1, 0, 1, 0] }, 'avg_rows_padded');
+    b.node('Conv', ['a', w('w4', [8, 8, 3, 3])], ['c3'], { kernel_shape: [3, 3], pads: [3, 1, 1, 1] }, 'conv_wide_pads');
+    b.node('Concat', ['c2', 'c1'], ['cat'], { axis: 1 }, 'concat');
     b.node('HardSigmoid', ['cat'], ['h'], {}, 'gate');
     // Below an unknown op nothing can be judged: the padded max pool is not reported.
-    b.node('MaxPool', ['h'], ['m'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, 'pool');
+    b.node('MaxPool', ['h'], ['m'], { kernel_shape: [3, 3], strides: [2, 2], pads: [4, 4, 4, 4] }, 'pool');
     b.node('GlobalAveragePool', ['m'], ['g'], {}, 'gap');
     b.node('Flatten', ['g'], ['y'], {}, 'flatten');
     b.output('y', [1, 16]);
@@ -314,17 +621,40 @@ describe('what cannot be imported', () => {
     expect(error).toBeInstanceOf(ModelFormatError);
     const message = (error as Error).message;
     expect(message).not.toMatch(/\n/);
-    expect(message).toMatch(/^net\.onnx: cannot be imported: 5 nodes \(Conv, LRN, Concat, HardSigmoid\) are not supported: node 2 of 9 /);
-    expect(message).toContain('node 2 of 9 "grouped" (Conv): group 2: needs the grouped conv2d op');
-    expect(message).toContain('node 3 of 9 "norm" (LRN): local response normalisation: needs the lrn op');
-    expect(message).toContain('node 4 of 9 "dilated" (Conv): dilations [2, 2]; only dilation 1 is supported');
-    expect(message).toContain('node 5 of 9 "concat" (Concat): a Concat of tensors computed at run time: needs the concat op');
-    expect(message).toContain('node 6 of 9 "gate" (HardSigmoid): no such op here');
+    expect(message).toMatch(/^net\.onnx: cannot be imported: 6 nodes \(Conv, Concat, MaxPool, AveragePool, HardSigmoid\) are not supported: node 3 of 12 /);
+    expect(message).toContain('node 3 of 12 "dilated" (Conv): dilations [2, 2]; only dilation 1 is supported');
+    expect(message).toContain('node 4 of 12 "stack_rows" (Concat): concatenates along axis 2; our concat stacks channels (axis 1)');
+    expect(message).toContain('node 5 of 12 "pool_wide_pads" (MaxPool): pads [2, 2, 2, 2] (top, left, bottom, right) on a 3×3 window; our pools pad a side by at most half the window (1), as PyTorch does');
+    expect(message).toContain(
+      'node 6 of 12 "avg_rows_padded" (AveragePool): pads [1, 0, 1, 0] (top, left, bottom, right) over its 8×8 input; our pools pad every side alike, and no padding and ceil mode of ours pools the same windows',
+    );
+    expect(message).toContain('node 7 of 12 "conv_wide_pads" (Conv): pads [3, 1, 1, 1] (top, left, bottom, right) on a 3×3 kernel; our conv2d pads each side by less than the kernel');
+    expect(message).toContain('node 9 of 12 "gate" (HardSigmoid): no such op here');
     expect(message).not.toContain('"pool"');
     expect(message).toContain('Supported ONNX ops: Conv, Relu, LeakyRelu');
   });
 
-  it('a LeakyRelu of another slope, a ReLU6, and a BatchNormalization with no conv before it are named too', async () => {
+  it('a SAME_UPPER average pool with pads [0, 0, 1, 1] is our ceil mode when it does not count the padding; counting it, no pool of ours divides alike', async () => {
+    const pooled = (countIncludePad: number) => {
+      const b = new OnnxBuilder();
+      b.input('x', [1, 3, 7, 7]);
+      b.floats('w', [4, 3, 1, 1], Array.from({ length: 12 }, (_, i) => (i % 5) / 4 - 0.4));
+      b.node('Conv', ['x', 'w'], ['c'], { kernel_shape: [1, 1] }, 'conv');
+      b.node('AveragePool', ['c'], ['a'], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER', count_include_pad: countIncludePad }, 'avg');
+      b.node('Flatten', ['a'], ['y'], {}, 'flatten');
+      b.output('y', [1, 64]);
+      return b.write('same').bytes;
+    };
+    const bytes = pooled(0);
+    const model = await load({ bytes });
+    expect(model.nodes[1]).toMatchObject({ kind: 'avgpool', size: 2, stride: 2, padding: 0, ceilMode: true, countIncludePad: false });
+    await checkModel(model, bytes, [1], 2);
+    await expect(load({ bytes: pooled(1) })).rejects.toThrow(
+      'node 2 of 3 "avg" (AveragePool): pads [0, 0, 1, 1] (top, left, bottom, right) over its 7×7 input; our pools pad every side alike, and no padding and ceil mode of ours pools the same windows with the same divisors',
+    );
+  });
+
+  it('a LeakyRelu of another slope and a Clip to other bounds are named, fused or not; a BatchNormalization first is our batchnorm', async () => {
     const b = new OnnxBuilder();
     b.input('x', [1, 3, 4, 4]);
     for (const name of ['s', 'b', 'm', 'v']) b.floats(name, [3], [1, 1, 1]);
@@ -332,12 +662,24 @@ describe('what cannot be imported', () => {
     b.floats('w', [3, 3, 1, 1], Array.from({ length: 9 }, (_, i) => i));
     b.node('Conv', ['n', 'w'], ['c'], { kernel_shape: [1, 1] }, 'conv');
     b.node('LeakyRelu', ['c'], ['l'], { alpha: { float: 0.2 } }, 'leaky');
-    b.node('Clip', ['l', b.floats('lo', [], [0]), b.floats('hi', [], [6])], ['r6'], {}, 'relu6');
-    b.node('GlobalAveragePool', ['r6'], ['y'], {}, 'gap');
+    b.node('Clip', ['l', b.floats('lo', [], [0]), b.floats('hi', [], [1])], ['r1'], {}, 'clip01');
+    b.node('GlobalAveragePool', ['r1'], ['y'], {}, 'gap');
     b.output('y', [1, 3, 1, 1]);
     await expect(load({ bytes: b.write('bad').bytes })).rejects.toThrow(
-      /node 1 of 5 "bn" \(BatchNormalization\): BatchNormalization not right after a Conv or Gemm .* needs the batchnorm op.*node 3 of 5 "leaky" \(LeakyRelu\): LeakyRelu with alpha 0\.2: needs the standalone activation op.*node 4 of 5 "relu6" \(Clip\): Clip to \[0, 6\] \(ReLU6\): needs the relu6 activation op/,
+      /: 2 nodes \(LeakyRelu, Clip\) are not supported: node 3 of 5 "leaky" \(LeakyRelu\): LeakyRelu with alpha 0\.2; our ops compute Relu, LeakyRelu with alpha 0\.1, Clip to \[0, 6\] \(ReLU6\) and Clip to \[0, ∞\); node 4 of 5 "clip01" \(Clip\): Clip to \[0, 1\]; our ops/,
     );
+    const good = new OnnxBuilder();
+    good.input('x', [1, 3, 4, 4]);
+    for (const name of ['s', 'b', 'm', 'v']) good.floats(name, [3], [1.5, 0.5, 2]);
+    good.node('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['n'], { epsilon: { float: 0.25 } }, 'bn');
+    good.node('GlobalAveragePool', ['n'], ['y'], {}, 'gap');
+    good.output('y', [1, 3, 1, 1]);
+    const model = await load({ bytes: good.write('bn').bytes });
+    const [bn] = model.nodes;
+    if (bn.kind !== 'batchnorm') throw new Error(`${bn.kind}, not batchnorm`);
+    const scale = [1.5, 0.5, 2].map((s, c) => s / Math.sqrt([1.5, 0.5, 2][c] + 0.25));
+    expectClose(bn.weight, scale, 1e-6, 'scale γ / √(var + ε)');
+    expectClose(bn.bias, [1.5, 0.5, 2].map((beta, c) => beta - [1.5, 0.5, 2][c] * scale[c]), 1e-6, 'shift β − mean · scale');
   });
 });
 

@@ -11,7 +11,8 @@ import { AttributeProto_AttributeType } from 'onnx-buf';
 import type { Layer } from '../ops/layers.ts';
 import { inputTensor, ModelWeightsError, validateModel, type GraphNode, type Model } from '../graph/model.ts';
 import { preprocessFromOptions, type PreprocessOptions } from '../model/preprocess-options.ts';
-import { ModelShapeError, type TensorShape } from '../model/shapes.ts';
+import { formatShape, ModelShapeError, type TensorShape } from '../model/shapes.ts';
+import { opOf } from '../ops/registry.ts';
 import { ModelFormatError } from './format-error.ts';
 import { describeSource, Unsupported, type IrGraph, type OnnxSource } from './onnx/ir.ts';
 import { lowerNode } from './onnx/lower.ts';
@@ -220,6 +221,21 @@ function nodeNames(graph: IrGraph): Map<string, string> {
   return names;
 }
 
+/**
+ * A lowered node must give ONNX's output shape: a safety net under every lowering, so that no node whose output our
+ * op sizes differently (a window ONNX counts otherwise) is loaded.
+ */
+function checkOutputShape(layer: Layer, inShapes: TensorShape[], onnx: TensorShape): void {
+  let ours: TensorShape;
+  try {
+    ours = opOf(layer).outputShape(layer, inShapes);
+  } catch (error) {
+    if (error instanceof ModelShapeError) throw new Unsupported(error.message.replace(`${layer.name}: `, ''));
+    throw error;
+  }
+  if (formatShape(ours) !== formatShape(onnx)) throw new Unsupported(`our ${layer.kind} gives ${formatShape(ours)} where ONNX gives ${formatShape(onnx)}`);
+}
+
 /** Our nodes; `unsupported` (from the mapping) gets the nodes our ops cannot run, and is thrown as one error. */
 function lowerGraph(graph: IrGraph, file: string, unsupported: UnsupportedNode[]): { nodes: GraphNode[]; output: string } {
   const names = nodeNames(graph);
@@ -227,7 +243,9 @@ function lowerGraph(graph: IrGraph, file: string, unsupported: UnsupportedNode[]
   const nodes: GraphNode[] = [];
   for (const node of graph.nodes) {
     try {
-      const layer: Layer = lowerNode(node, { name: names.get(node.output)!, inShapes: node.inputs.map((t) => shapeOf(graph.dims.get(t)!)) });
+      const inShapes = node.inputs.map((t) => shapeOf(graph.dims.get(t)!));
+      const layer: Layer = lowerNode(node, { name: names.get(node.output)!, inShapes });
+      checkOutputShape(layer, inShapes, shapeOf(graph.dims.get(node.output)!));
       nodes.push({ ...layer, inputs: node.inputs.map(tensorName), output: names.get(node.output)! } as GraphNode);
     } catch (error) {
       if (!(error instanceof Unsupported)) throw error;

@@ -17,6 +17,8 @@ function ort(): Promise<typeof OrtModule> {
 
 export interface OrtSession {
   run(input: Float32Array): Promise<Float32Array>;
+  /** Frees the session's weights in the wasm heap (which never shrinks: a file of big models must release each). */
+  release(): Promise<void>;
 }
 
 /** A session on the model's bytes (and its external data files by location); the graph's first input and output. */
@@ -30,6 +32,7 @@ export async function ortSession(bytes: Uint8Array, dims: number[], externalData
       const outputs = await session.run({ [inputName]: new o.Tensor('float32', input, dims) });
       return Float32Array.from(outputs[outputName].data as Float32Array);
     },
+    release: () => session.release(),
   };
 }
 

@@ -6,7 +6,8 @@
  * 1. `onnx-ops.ts` maps each ONNX node onto this graph, or folds it when its inputs are constants (a Reshape's shape
  *    computed from Shape → Gather → Unsqueeze → Concat), or aliases it (Identity, Dropout);
  * 2. `rewrite.ts` folds what our ops take as parameters: Pad into the conv or pool after it, BatchNormalization (and
- *    per-channel Mul/Add) into the conv or dense before it, Relu/LeakyRelu/Clip into the conv/dense/add before it;
+ *    per-channel Mul/Add) into the conv, dense or per-channel affine before it, Relu/LeakyRelu/Clip into the
+ *    conv/dense/add/affine before it;
  * 3. `lower.ts` turns each node into one of our ops, or says which op it still needs.
  */
 export type Pads = [top: number, left: number, bottom: number, right: number];
@@ -34,8 +35,11 @@ export type IrOp =
   | { op: 'globalAvgPool' }
   | { op: 'add'; activation: OnnxActivation | null }
   | { op: 'activation'; activation: OnnxActivation }
-  /** y = scale · x + shift per channel: BatchNormalization, or Mul/Add/Sub/Div by a per-channel constant. */
-  | { op: 'affine'; scale: Float32Array; shift: Float32Array; from: string }
+  /**
+   * y = scale · x + shift per channel: BatchNormalization, or Mul/Add/Sub/Div by a per-channel constant; then the
+   * activation fused into it, if any (our `batchnorm` op).
+   */
+  | { op: 'affine'; scale: Float32Array; shift: Float32Array; from: string; activation: OnnxActivation | null }
   | { op: 'pad'; pads: Pads; value: number }
   | { op: 'flatten' }
   | { op: 'softmax' }

@@ -2,7 +2,7 @@
  * The ONNX operators the importer reads (opsets 7–21), one small function each: it reads the node's inputs and
  * attributes with ONNX's defaults for that opset and gives its output a value, a node of the importer's graph
  * (`ir.ts`) or a constant folded at load. Whether our ops can run that node is decided later (`lower.ts`), so that a
- * Conv with group 2 is read here and reported there as needing the grouped convolution. An op type missing from
+ * dilated Conv is read here and reported there as needing dilation 1. An op type missing from
  * {@link onnxOps} is reported with every other unsupported node of the model at once.
  */
 import { arithmetic, broadcastConstants, castNode, concatConstants, constantNode, constantOfShapeNode, gatherNode, shapeNode, sliceNode, squeezeNode } from './constant-ops.ts';
@@ -172,7 +172,7 @@ function binary(opType: 'Add' | 'Sub' | 'Mul' | 'Div'): OnnxOpMapper {
     else if (opType === 'Mul') scale = v;
     else if (constantFirst) throw new Unsupported('divides a constant by a tensor');
     else scale = v.map((s) => 1 / s);
-    n.emit({ op: 'affine', scale, shift, from: opType }, [x.name], x.dims);
+    n.emit({ op: 'affine', scale, shift, from: opType, activation: null }, [x.name], x.dims);
   };
 }
 
@@ -192,7 +192,7 @@ function batchNormalization(n: NodeContext): void {
   const epsilon = n.float('epsilon', 1e-5);
   const k = Float32Array.from(scale, (s, c) => s / Math.sqrt(variance[c] + epsilon));
   const shift = Float32Array.from(bias, (b, c) => b - mean[c] * k[c]);
-  n.emit({ op: 'affine', scale: k, shift, from: 'BatchNormalization' }, [x.name], x.dims);
+  n.emit({ op: 'affine', scale: k, shift, from: 'BatchNormalization', activation: null }, [x.name], x.dims);
 }
 
 function activation(read: (n: NodeContext) => OnnxActivation): OnnxOpMapper {
@@ -264,6 +264,8 @@ function concat(n: NodeContext): void {
   if (values.every((v) => v.kind === 'constant')) {
     return n.setConstant(concatConstants(n, values.map((v) => (v as { constant: Constant }).constant), axisAttribute));
   }
+  // torchvision's DenseNet concatenates a layer's one input (torch.cat([x], 1)): the tensor itself.
+  if (count === 1) return n.alias(values[0]);
   const tensors = values.map((v, i) => (v.kind === 'tensor' ? v : n.tensor(i)));
   const rank = tensors[0].dims.length;
   const axis = axisAttribute < 0 ? axisAttribute + rank : axisAttribute;

@@ -2,8 +2,9 @@
  * Folds of the importer's graph into what our ops take as parameters, each where the node folded into has no other
  * reader (so that no other node sees the changed tensor):
  * - a per-channel affine (BatchNormalization, or Add/Sub/Mul/Div by a per-channel constant) into the conv or dense
- *   before it: w' = w · scale, b' = b · scale + shift;
- * - an activation into the conv, dense or add before it, when our fused activations have it (see `lower.ts`);
+ *   before it: w' = w · scale, b' = b · scale + shift; or into the affine before it (a Mul then an Add): one affine;
+ * - an activation into the conv, dense, add or affine before it, when our fused activations have it (see `lower.ts`);
+ *   what is left is our `batchnorm` (an affine) and `activation` (an activation) op;
  * - a constant Pad into the conv or pool after it (zero before a conv or average pool, −∞ or zero after a ReLU before a
  *   max pool), adding to the window's own pads.
  * Nodes whose output nothing reads (left over from folding) are dropped.
@@ -37,9 +38,25 @@ function foldIntoProducer(graph: IrGraph, applies: (node: IrNode) => boolean, me
   }
 }
 
-/** scale · (w x + b) + shift, per output channel of a conv or output of a dense layer. */
+/**
+ * scale · (w x + b) + shift, per output channel of a conv or output of a dense layer; scale₂ · (scale₁ x + shift₁) +
+ * shift₂ for two affines.
+ */
 function foldAffine(producer: IrNode, node: IrNode): boolean {
-  if (!is(producer, 'conv', 'dense') || !is(node, 'affine') || producer.op.activation !== null) return false;
+  if (!is(node, 'affine')) return false;
+  if (is(producer, 'affine')) {
+    const first = producer.op;
+    if (first.activation !== null) return false;
+    if (first.scale.length !== node.op.scale.length) return false;
+    producer.op = {
+      ...first,
+      scale: first.scale.map((s, c) => s * node.op.scale[c]),
+      shift: first.shift.map((b, c) => b * node.op.scale[c] + node.op.shift[c]),
+      from: first.from === node.op.from ? first.from : `${first.from} and ${node.op.from}`,
+    };
+    return true;
+  }
+  if (!is(producer, 'conv', 'dense') || producer.op.activation !== null) return false;
   const { weight, bias } = producer.op;
   const { scale, shift } = node.op;
   if (scale.length !== bias.length) return false;
@@ -52,7 +69,7 @@ function foldAffine(producer: IrNode, node: IrNode): boolean {
 }
 
 function fuseActivation(producer: IrNode, node: IrNode): boolean {
-  if (!is(producer, 'conv', 'dense', 'add') || !is(node, 'activation') || producer.op.activation !== null) return false;
+  if (!is(producer, 'conv', 'dense', 'add', 'affine') || !is(node, 'activation') || producer.op.activation !== null) return false;
   if (fusedActivation(node.op.activation) === null) return false;
   producer.op.activation = node.op.activation;
   return true;
@@ -61,7 +78,7 @@ function fuseActivation(producer: IrNode, node: IrNode): boolean {
 /** Whether every value of a tensor is ≥ 0: written by a ReLU (fused or not). */
 function nonNegative(graph: IrGraph, tensor: string): boolean {
   const producer = graph.nodes.find((n) => n.output === tensor);
-  const activation = is(producer, 'conv', 'dense', 'add', 'activation') ? producer.op.activation : null;
+  const activation = is(producer, 'conv', 'dense', 'add', 'affine', 'activation') ? producer.op.activation : null;
   return activation !== null && (activation.kind === 'relu' || (activation.kind === 'clip' && activation.min >= 0));
 }
 
@@ -70,9 +87,11 @@ function padFolds(graph: IrGraph, pad: Of<'pad'>, reader: IrNode): boolean {
   const { value } = pad.op;
   if (is(reader, 'conv')) return value === 0;
   if (!is(reader, 'pool')) return false;
+  // In ceil mode a last window starting in the Pad's zeros is kept, in the pool's own padding dropped: not the same.
+  if (reader.op.ceil) return false;
   if (reader.op.type === 'max') return value === -Infinity || (value <= 0 && nonNegative(graph, pad.inputs[0]));
-  // Explicit zeros are averaged like any value: the pool must count its own padding too (or have none) and not ceil.
-  return value === 0 && !reader.op.ceil && (reader.op.countIncludePad || reader.op.pads.every((p) => p === 0));
+  // Explicit zeros are averaged like any value: the pool must count its own padding too (or have none).
+  return value === 0 && (reader.op.countIncludePad || reader.op.pads.every((p) => p === 0));
 }
 
 function foldPads(graph: IrGraph): void {

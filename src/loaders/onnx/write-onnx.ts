@@ -1,6 +1,7 @@
 /**
  * Our graph as an ONNX model (opset 13), through the same official schema the importer reads: one writer per op kind,
- * so an op added to the registry needs its writer here too (the table's type says so). The tests write every model
+ * so an op added to the registry needs its writer here too (the table's type says so). Every writer is exact: what
+ * ONNX cannot express as our op computes it (an adaptive pool with uneven windows) throws, naming the node. The tests write every model
  * they check this way and read it back, and run it through ONNX Runtime; `OnnxBuilder` also builds graphs by hand
  * (ops our models never contain, broken files). Weights are fp32 or fp16, inline or in one external data file.
  */
@@ -26,7 +27,11 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import type { Activation, LayerKind } from '../../ops/layers.ts';
+import { LEAKY_SLOPE, type Activation, type LayerKind } from '../../ops/layers.ts';
+import { avgPoolWindow } from '../../ops/avgpool/spec.ts';
+import { convGroups, convPads } from '../../ops/conv2d/spec.ts';
+import { maxPoolWindow } from '../../ops/maxpool/spec.ts';
+import type { TensorShape } from '../../model/shapes.ts';
 import { graphOf, inputTensor, type GraphNode, type Model } from '../../graph/model.ts';
 
 export const writtenOpset = 13;
@@ -204,16 +209,41 @@ export class OnnxBuilder {
 
 type NodeOf<K extends LayerKind> = Extract<GraphNode, { kind: K }>;
 
-/** Writes one of our nodes: reads `inputs` (ONNX names), must write the ONNX tensor `output`. */
-type OpWriter<K extends LayerKind> = (node: NodeOf<K>, b: OnnxBuilder, inputs: string[], output: string) => void;
+/**
+ * Writes one of our nodes: reads `inputs` (ONNX names, of shapes `inShapes`), must write the ONNX tensor `output`.
+ * What ONNX cannot express exactly throws, naming the node: no model is written that computes something else.
+ */
+type OpWriter<K extends LayerKind> = (node: NodeOf<K>, b: OnnxBuilder, inputs: string[], output: string, inShapes: TensorShape[]) => void;
+
+/** One float initializer shared by the nodes that read it (Clip's bounds), made on first use. */
+function sharedScalar(b: OnnxBuilder, name: string, value: number): string {
+  if (!b.initializers.some((t) => t.name === name)) b.floats(name, [], [value]);
+  return name;
+}
+
+/** An activation as its ONNX node reading `input` and writing `output` (opset 13: Clip takes its bounds as inputs). */
+function activationNode(b: OnnxBuilder, activation: Activation, input: string, output: string, name: string): void {
+  switch (activation) {
+    case 'relu':
+      b.node('Relu', [input], [output], {}, name);
+      return;
+    case 'leaky':
+      b.node('LeakyRelu', [input], [output], { alpha: { float: LEAKY_SLOPE } }, name);
+      return;
+    case 'relu6':
+      b.node('Clip', [input, sharedScalar(b, 'relu6.min', 0), sharedScalar(b, 'relu6.max', 6)], [output], {}, name);
+      return;
+    case 'linear':
+      b.node('Identity', [input], [output], {}, name);
+  }
+}
 
 /** The node's op, then its fused activation as an ONNX node of its own writing `output`. */
 function withActivation(b: OnnxBuilder, node: { name: string; activation: Activation }, output: string, op: (out: string) => void): void {
   if (node.activation === 'linear') return op(output);
-  const inner = `${node.name}.${node.activation === 'relu' ? 'preactivation' : 'preleaky'}`;
+  const inner = `${node.name}.${node.activation === 'leaky' ? 'preleaky' : node.activation === 'relu6' ? 'prerelu6' : 'preactivation'}`;
   op(inner);
-  if (node.activation === 'relu') b.node('Relu', [inner], [output], {}, `${node.name}.relu`);
-  else b.node('LeakyRelu', [inner], [output], { alpha: { float: 0.1 } }, `${node.name}.leaky`);
+  activationNode(b, node.activation, inner, output, `${node.name}.${node.activation}`);
 }
 
 /** A rank-2 view of a tensor for Gemm: a Flatten before it when it is an NCHW map (of 1×1, after a global pool). */
@@ -225,13 +255,18 @@ function asMatrix(b: OnnxBuilder, tensor: string, owner: string): string {
   return flat;
 }
 
+/** ONNX pads [x1_begin, x2_begin, x1_end, x2_end] of a 2-D window: [top, left, bottom, right], as ours. */
+const pads2d = (padding: number) => [padding, padding, padding, padding];
+
 const writers: { [K in LayerKind]: OpWriter<K> } = {
   conv2d(node, b, [x], output) {
-    const { kernel: k, padding: p, stride: s } = node;
-    const weight = b.floats(`${node.name}.weight`, [node.outChannels, node.inChannels, k, k], node.weight);
+    const { kernel: k, stride: s } = node;
+    const { groups, inPerGroup } = convGroups(node);
+    const { top, left, bottom, right } = convPads(node);
+    const weight = b.floats(`${node.name}.weight`, [node.outChannels, inPerGroup, k, k], node.weight);
     const bias = b.floats(`${node.name}.bias`, [node.outChannels], node.bias);
     withActivation(b, node, output, (out) =>
-      b.node('Conv', [x, weight, bias], [out], { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s] }, node.name),
+      b.node('Conv', [x, weight, bias], [out], { kernel_shape: [k, k], pads: [top, left, bottom, right], strides: [s, s], group: groups }, node.name),
     );
     b.rank.set(output, 4);
   },
@@ -243,7 +278,35 @@ const writers: { [K in LayerKind]: OpWriter<K> } = {
     b.rank.set(output, 2);
   },
   maxpool(node, b, [x], output) {
-    b.node('MaxPool', [x], [output], { kernel_shape: [node.size, node.size], strides: [node.stride, node.stride] }, node.name);
+    const { size, stride, padding, ceilMode } = maxPoolWindow(node);
+    b.node('MaxPool', [x], [output], { kernel_shape: [size, size], strides: [stride, stride], pads: pads2d(padding), ceil_mode: ceilMode ? 1 : 0 }, node.name);
+    b.rank.set(output, 4);
+  },
+  // ONNX Runtime and PyTorch agree with our windows and divisors in ceil mode too (both tested against it).
+  avgpool(node, b, [x], output) {
+    const { size, stride, padding, ceilMode } = avgPoolWindow(node);
+    b.node(
+      'AveragePool',
+      [x],
+      [output],
+      { kernel_shape: [size, size], strides: [stride, stride], pads: pads2d(padding), ceil_mode: ceilMode ? 1 : 0, count_include_pad: node.countIncludePad ? 1 : 0 },
+      node.name,
+    );
+    b.rank.set(output, 4);
+  },
+  adaptiveAvgPool(node, b, [x], output, [input]) {
+    const { outHeight, outWidth } = node;
+    if (outHeight === input.height && outWidth === input.width) b.node('Identity', [x], [output], {}, node.name);
+    else if (outHeight === 1 && outWidth === 1) b.node('GlobalAveragePool', [x], [output], {}, node.name);
+    else if (input.height % outHeight === 0 && input.width % outWidth === 0) {
+      // Windows that tile the map evenly: ⌊o·n / out⌋ = o·k and ⌈(o + 1)·n / out⌉ = (o + 1)·k.
+      const kernel = [input.height / outHeight, input.width / outWidth];
+      b.node('AveragePool', [x], [output], { kernel_shape: kernel, strides: kernel, pads: [0, 0, 0, 0], count_include_pad: 0 }, node.name);
+    } else {
+      throw new Error(
+        `${node.name}: an adaptive average pool from ${input.height}×${input.width} to ${outHeight}×${outWidth} has windows of different sizes or overlapping ones, which no ONNX AveragePool computes; ONNX can write it only where the output is 1×1, the input's size, or divides it`,
+      );
+    }
     b.rank.set(output, 4);
   },
   globalAvgPool(node, b, [x], output) {
@@ -262,6 +325,30 @@ const writers: { [K in LayerKind]: OpWriter<K> } = {
     withActivation(b, node, output, (out) => b.node('Add', [x, y], [out], {}, node.name));
     b.rank.set(output, b.rank.get(x)!);
   },
+  concat(node, b, inputs, output) {
+    const ranks = new Set(inputs.map((t) => b.rank.get(t)!));
+    if (ranks.size !== 1) throw new Error(`${node.name}: concatenates feature maps with vectors, which ONNX's Concat does not`);
+    b.node('Concat', inputs, [output], { axis: 1 }, node.name);
+    b.rank.set(output, b.rank.get(inputs[0])!);
+  },
+  // scale · x + shift exactly: BatchNormalization with mean 0, variance 1 and ε 0 divides by √1.
+  batchnorm(node, b, [x], output) {
+    const scale = b.floats(`${node.name}.weight`, [node.channels], node.weight);
+    const shift = b.floats(`${node.name}.bias`, [node.channels], node.bias);
+    const mean = b.floats(`${node.name}.mean`, [node.channels], new Float32Array(node.channels));
+    const variance = b.floats(`${node.name}.var`, [node.channels], new Float32Array(node.channels).fill(1));
+    withActivation(b, node, output, (out) => b.node('BatchNormalization', [x, scale, shift, mean, variance], [out], { epsilon: { float: 0 } }, node.name));
+    b.rank.set(output, b.rank.get(x)!);
+  },
+  // ONNX's LRN is ours: the same window, alpha / size, bias and beta (stored as float32).
+  lrn(node, b, [x], output) {
+    b.node('LRN', [x], [output], { size: node.size, alpha: { float: node.alpha }, beta: { float: node.beta }, bias: { float: node.bias } }, node.name);
+    b.rank.set(output, 4);
+  },
+  activation(node, b, [x], output) {
+    activationNode(b, node.activation, x, output, node.name);
+    b.rank.set(output, b.rank.get(x)!);
+  },
 };
 
 /** Our model as ONNX: input `input` [1, 3, H, W], output the scores, tensors named as our nodes. */
@@ -271,8 +358,11 @@ export function writeOnnx(model: Model, options: WriteOptions = {}): WrittenOnnx
   const { channels, height, width } = model.input;
   b.input(inputTensor, [1, channels, height, width]);
   b.rank.set(inputTensor, 4);
-  for (const node of model.nodes) (writers[node.kind] as OpWriter<LayerKind>)(node as NodeOf<LayerKind>, b, node.inputs, node.output);
+  for (const node of model.nodes) {
+    const inShapes = node.inputs.map((t) => graph.shapes.get(t)!);
+    (writers[node.kind] as OpWriter<LayerKind>)(node as NodeOf<LayerKind>, b, node.inputs, node.output, inShapes);
+  }
   const scores = graph.shapes.get(model.output)!;
-  b.output(model.output, b.rank.get(model.output) === 4 ? [1, scores.channels, 1, 1] : [1, scores.channels]);
+  b.output(model.output, b.rank.get(model.output) === 4 ? [1, scores.channels, scores.height, scores.width] : [1, scores.channels]);
   return b.write(model.name, options);
 }
