@@ -1,9 +1,9 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
-import { Kernel } from '../../gpu/kernel.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { adaptiveSpan, longestAdaptiveSpan, selectInWindow } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
+import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
 
 /**
  * An average pool to a fixed output size, torch's AdaptiveAvgPool2d: output (oy, ox) averages rows
@@ -56,26 +56,10 @@ export const adaptiveAvgPoolOp: OpDefinition<AdaptiveAvgPoolSpec> = {
       );
     },
   },
-  backtrack: {
-    async prepare(context, _layer, _op, [inShape], outShape) {
-      const kernel = await Kernel.create(context, { shader: 'ops/adaptive-avg-pool/backtrack_adaptive_avg_pool' });
-      return {
-        steps: (env) => [
-          env.indirect(kernel, env.shared, {
-            inWidth: inShape.width,
-            inHeight: inShape.height,
-            inPixelStride: env.inputs[0].c4 * 4,
-            outWidth: outShape.width,
-            outHeight: outShape.height,
-            everyPositive: env.site.rule === 'hysm' ? 1 : 0,
-            vectorAbove: env.vectorAbove,
-            parentTag: env.parentTag,
-          }),
-        ],
-        destroy: () => {},
-      };
-    },
-  },
+  backtrack: oneKernelBacktrack('ops/adaptive-avg-pool/backtrack_adaptive_avg_pool', (_layer, env) => ({
+    ...windowSizes(env),
+    everyPositive: env.site.rule === 'hysm' ? 1 : 0,
+  })),
   reference: {
     forward: (_layer, [input], [inShape], outShape) => adaptiveAvgPoolReference(input, inShape, outShape),
     // hysm: every positive position of the window (the argmax when none is); official: the argmax.

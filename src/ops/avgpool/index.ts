@@ -1,10 +1,10 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
-import { Kernel } from '../../gpu/kernel.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { selectInWindow, windowSpan } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { avgPoolOutputShape, avgPoolWindow, type AvgPoolSpec } from './spec.ts';
+import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
 
 /** The mean over each window: its in-bounds part, divided with `countIncludePad` by its extent in the padded input. */
 export function avgPoolReference(layer: AvgPoolSpec, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -64,29 +64,13 @@ export const avgPoolOp: OpDefinition<AvgPoolSpec> = {
       );
     },
   },
-  backtrack: {
-    async prepare(context, layer, _op, [inShape], outShape) {
-      const kernel = await Kernel.create(context, { shader: 'ops/avgpool/backtrack_avgpool' });
-      return {
-        steps: (env) => [
-          env.indirect(kernel, env.shared, {
-            inWidth: inShape.width,
-            inHeight: inShape.height,
-            inPixelStride: env.inputs[0].c4 * 4,
-            outWidth: outShape.width,
-            outHeight: outShape.height,
-            size: layer.size,
-            stride: layer.stride,
-            padding: layer.padding,
-            everyPositive: env.site.rule === 'hysm' ? 1 : 0,
-            vectorAbove: env.vectorAbove,
-            parentTag: env.parentTag,
-          }),
-        ],
-        destroy: () => {},
-      };
-    },
-  },
+  backtrack: oneKernelBacktrack('ops/avgpool/backtrack_avgpool', (layer, env) => ({
+    ...windowSizes(env),
+    size: layer.size,
+    stride: layer.stride,
+    padding: layer.padding,
+    everyPositive: env.site.rule === 'hysm' ? 1 : 0,
+  })),
   reference: {
     forward: (layer, [input], [inShape], outShape) => avgPoolReference(layer, input, inShape, outShape),
     // hysm: every positive position of the window (the argmax when none is); official: the argmax.

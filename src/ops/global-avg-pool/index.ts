@@ -1,7 +1,7 @@
 import { Dispatch } from '../../gpu/dispatch.ts';
-import { Kernel } from '../../gpu/kernel.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { Choice, OpDefinition } from '../common/op-definition.ts';
+import { oneKernelBacktrack } from '../common/one-kernel-backtrack.ts';
 
 export interface GlobalAvgPoolSpec {
   kind: 'globalAvgPool';
@@ -48,24 +48,12 @@ export const globalAvgPoolOp: OpDefinition<GlobalAvgPoolSpec> = {
         [input.c4],
       ),
   },
-  backtrack: {
-    async prepare(context, _layer, _op, [inShape]) {
-      const kernel = await Kernel.create(context, { shader: 'ops/global-avg-pool/backtrack_global_avg_pool' });
-      return {
-        steps: (env) => [
-          env.indirect(kernel, env.shared, {
-            width: inShape.width,
-            height: inShape.height,
-            pixelStride: env.inputs[0].c4 * 4,
-            argmaxOnly: env.site.rule === 'official' ? 1 : 0,
-            vectorAbove: env.vectorAbove,
-            parentTag: env.parentTag,
-          }),
-        ],
-        destroy: () => {},
-      };
-    },
-  },
+  backtrack: oneKernelBacktrack('ops/global-avg-pool/backtrack_global_avg_pool', (_layer, env) => ({
+    width: env.site.inShapes[0].width,
+    height: env.site.inShapes[0].height,
+    pixelStride: env.inputs[0].c4 * 4,
+    argmaxOnly: env.site.rule === 'official' ? 1 : 0,
+  })),
   reference: {
     forward: (_layer, [input], [inShape]) => globalAvgPoolReference(input, inShape),
     select: (_layer, site, [below], node) => selectGlobalAvgPool(below, site.inShapes[0], node, site.rule === 'official'),

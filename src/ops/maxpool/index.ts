@@ -1,10 +1,10 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
-import { Kernel } from '../../gpu/kernel.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { selectInWindow, windowSpan, type PoolWindow } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { maxPoolOutputShape, maxPoolWindow, type MaxPoolSpec } from './spec.ts';
+import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
 
 /** The maximum over each window's in-bounds part: padding is −∞. */
 export function maxPoolReference(window: PoolWindow, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -60,28 +60,12 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
       );
     },
   },
-  backtrack: {
-    async prepare(context, layer, _op, [inShape], outShape) {
-      const kernel = await Kernel.create(context, { shader: 'ops/maxpool/backtrack_maxpool' });
-      return {
-        steps: (env) => [
-          env.indirect(kernel, env.shared, {
-            inWidth: inShape.width,
-            inHeight: inShape.height,
-            inPixelStride: env.inputs[0].c4 * 4,
-            outWidth: outShape.width,
-            outHeight: outShape.height,
-            size: layer.size,
-            stride: layer.stride,
-            padding: maxPoolWindow(layer).padding,
-            vectorAbove: env.vectorAbove,
-            parentTag: env.parentTag,
-          }),
-        ],
-        destroy: () => {},
-      };
-    },
-  },
+  backtrack: oneKernelBacktrack('ops/maxpool/backtrack_maxpool', (layer, env) => ({
+    ...windowSizes(env),
+    size: layer.size,
+    stride: layer.stride,
+    padding: maxPoolWindow(layer).padding,
+  })),
   reference: {
     forward: (layer, [input], [inShape], outShape) => maxPoolReference(maxPoolWindow(layer), input, inShape, outShape),
     // The argmax of the window's in-bounds part, under both rules (ties: the lowest position).
