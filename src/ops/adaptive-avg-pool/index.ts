@@ -1,9 +1,8 @@
-import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { adaptiveSpan, longestAdaptiveSpan, selectInWindow } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
-import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
+import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 
 /**
  * An average pool to a fixed output size, torch's AdaptiveAvgPool2d: output (oy, ox) averages rows
@@ -43,19 +42,7 @@ export const adaptiveAvgPoolOp: OpDefinition<AdaptiveAvgPoolSpec> = {
   // hysm may select every position of the largest window.
   fanOut: (_layer, _i, [inShape], outShape) =>
     longestAdaptiveSpan(outShape.height, inShape.height) * longestAdaptiveSpan(outShape.width, inShape.width),
-  forward: {
-    create: (context, _layer, [input], output) => {
-      const outputs = output.shape.width * output.shape.height * output.c4;
-      const [x, y] = foldedGrid(outputs, 64);
-      return Dispatch.create(
-        context,
-        { shader: 'ops/adaptive-avg-pool/adaptive_avg_pool' },
-        { inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, outWidth: output.shape.width, outHeight: output.shape.height },
-        { input: input.buffer, output: output.buffer },
-        [x * 64, y],
-      );
-    },
-  },
+  forward: oneKernelForward('ops/adaptive-avg-pool/adaptive_avg_pool'),
   backtrack: oneKernelBacktrack('ops/adaptive-avg-pool/backtrack_adaptive_avg_pool', (_layer, env) => ({
     ...windowSizes(env),
     everyPositive: env.site.rule === 'hysm' ? 1 : 0,

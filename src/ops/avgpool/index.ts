@@ -1,10 +1,9 @@
-import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { selectInWindow, windowSpan } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { avgPoolOutputShape, avgPoolWindow, type AvgPoolSpec } from './spec.ts';
-import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
+import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 
 /** The mean over each window: its in-bounds part, divided with `countIncludePad` by its extent in the padded input. */
 export function avgPoolReference(layer: AvgPoolSpec, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -41,29 +40,12 @@ export const avgPoolOp: OpDefinition<AvgPoolSpec> = {
   }),
   // hysm may select every in-bounds position of a window.
   fanOut: (layer, _i, [inShape]) => Math.min(layer.size, inShape.height) * Math.min(layer.size, inShape.width),
-  forward: {
-    create: (context, layer, [input], output) => {
-      const outputs = output.shape.width * output.shape.height * output.c4;
-      const [x, y] = foldedGrid(outputs, 64);
-      return Dispatch.create(
-        context,
-        { shader: 'ops/avgpool/avgpool' },
-        {
-          inWidth: input.shape.width,
-          inHeight: input.shape.height,
-          c4: input.c4,
-          outWidth: output.shape.width,
-          outHeight: output.shape.height,
-          size: layer.size,
-          stride: layer.stride,
-          padding: layer.padding,
-          countIncludePad: layer.countIncludePad ? 1 : 0,
-        },
-        { input: input.buffer, output: output.buffer },
-        [x * 64, y],
-      );
-    },
-  },
+  forward: oneKernelForward('ops/avgpool/avgpool', (layer) => ({
+    size: layer.size,
+    stride: layer.stride,
+    padding: layer.padding,
+    countIncludePad: layer.countIncludePad ? 1 : 0,
+  })),
   backtrack: oneKernelBacktrack('ops/avgpool/backtrack_avgpool', (layer, env) => ({
     ...windowSizes(env),
     size: layer.size,

@@ -1,7 +1,7 @@
 import { Dispatch } from '../../gpu/dispatch.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { Choice, OpDefinition } from '../common/op-definition.ts';
-import { oneKernelBacktrack } from '../common/one-kernel-backtrack.ts';
+import { oneKernelBacktrack } from '../common/window-hosts.ts';
 
 export interface GlobalAvgPoolSpec {
   kind: 'globalAvgPool';

@@ -1,10 +1,9 @@
-import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { selectInWindow, windowSpan, type PoolWindow } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { maxPoolOutputShape, maxPoolWindow, type MaxPoolSpec } from './spec.ts';
-import { oneKernelBacktrack, windowSizes } from '../common/one-kernel-backtrack.ts';
+import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 
 /** The maximum over each window's in-bounds part: padding is −∞. */
 export function maxPoolReference(window: PoolWindow, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -38,28 +37,7 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
     ...(f.has('ceilMode') ? { ceilMode: f.boolean('ceilMode') } : {}),
   }),
   fanOut: () => 1,
-  forward: {
-    create: (context, layer, [input], output) => {
-      const outputs = output.shape.width * output.shape.height * output.c4;
-      const [x, y] = foldedGrid(outputs, 64);
-      return Dispatch.create(
-        context,
-        { shader: 'ops/maxpool/maxpool' },
-        {
-          inWidth: input.shape.width,
-          inHeight: input.shape.height,
-          c4: input.c4,
-          outWidth: output.shape.width,
-          outHeight: output.shape.height,
-          size: layer.size,
-          stride: layer.stride,
-          padding: maxPoolWindow(layer).padding,
-        },
-        { input: input.buffer, output: output.buffer },
-        [x * 64, y],
-      );
-    },
-  },
+  forward: oneKernelForward('ops/maxpool/maxpool', (layer) => ({ size: layer.size, stride: layer.stride, padding: maxPoolWindow(layer).padding })),
   backtrack: oneKernelBacktrack('ops/maxpool/backtrack_maxpool', (layer, env) => ({
     ...windowSizes(env),
     size: layer.size,
