@@ -164,7 +164,7 @@ export interface GradientHost<L> {
 export interface OpGradient<L> {
   reads(layer: L, inputIndex: number): GradientReads;
   reference: GradientReference<L>;
-  host?: GradientHost<L>;
+  host: GradientHost<L>;
 }
 
 /**
