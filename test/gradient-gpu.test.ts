@@ -6,8 +6,9 @@
  * float64 ones, and in graphs the GPU's own forward activations.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GpuModel } from '../src/forward/gpu-model.ts';
-import { createFilledBuffer, readFloats } from '../src/gpu/buffers.ts';
+import { defaultKernelChoices, GpuModel } from '../src/forward/gpu-model.ts';
+import { readFloats } from '../src/gpu/buffers.ts';
+import type { GpuOp } from '../src/gpu/dispatch.ts';
 import { chwToPaddedHwc, createGpuTensor, gpuTensorBytes, paddedHwcToChw, type GpuTensor } from '../src/gpu/tensor.ts';
 import { GpuGradient } from '../src/gradient/executor.ts';
 import { gradientKeeps } from '../src/gradient/planner.ts';
@@ -16,6 +17,7 @@ import { graphOf, inputTensor, type Architecture, type Model } from '../src/grap
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import type { TensorShape } from '../src/model/shapes.ts';
+import type { GpuContext } from '../src/gpu/context.ts';
 import { lastSpatialTensor } from '../src/postprocess/coarse.ts';
 import { opOf } from '../src/ops/registry.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -43,8 +45,7 @@ function expectGradientClose(gpu: ArrayLike<number>, reference: ArrayLike<number
   expect(worst, `${what}: [${at}] is ${gpu[at]}, the reference ${reference[at]} (max |reference| ${scale})`).toBeLessThanOrEqual(relative * scale + 1e-7);
 }
 
-async function upload(label: string, shape: TensorShape, chw: ArrayLike<number>): Promise<GpuTensor> {
-  const context = await testGpu();
+function upload(context: GpuContext, label: string, shape: TensorShape, chw: ArrayLike<number>): GpuTensor {
   const tensor = createGpuTensor(context, label, shape);
   context.device.queue.writeBuffer(tensor.buffer, 0, chwToPaddedHwc(Float32Array.from(chw), shape));
   cleanups.push(() => tensor.buffer.destroy());
@@ -57,48 +58,64 @@ const tiedCases: (OpCase & { tied: true })[] = [
   { what: 'max-pool 2×2/1, tied inputs', spec: { kind: 'maxpool', name: 'p', size: 2, stride: 1 }, inShapes: [{ channels: 3, height: 5, width: 5 }], tied: true },
 ];
 
-describe('op backward kernels against the CPU reference', () => {
-  for (const c of [...opCases, ...tiedCases]) {
-    it(c.what, async () => {
-      const context = await testGpu();
-      const layer = opCaseLayer(c, 2);
-      const op = opOf(layer);
-      const outShape = op.outputShape(layer, c.inShapes);
-      const inputs = opCaseInputs(c, 9).map((x) => ('tied' in c ? x.map((v) => Math.max(0, Math.round(v * 2))) : x));
-      const output = op.reference.forward(layer, inputs, c.inShapes, outShape);
-      const rng = seededRandom(4);
-      const outGradient = Float64Array.from({ length: output.length }, () => 2 * rng() - 1);
-      const inTensors = await Promise.all(inputs.map((input, i) => upload(`input ${i}`, c.inShapes[i], input)));
-      const outTensor = await upload('output', outShape, output);
-      const gradientOut = await upload('d output', outShape, outGradient);
-      const prepared = await op.gradient.host.prepare(context, layer, c.inShapes, outShape);
-      cleanups.push(() => prepared.destroy());
-      for (let inputIndex = 0; inputIndex < inputs.length; inputIndex++) {
-        const reference = op.gradient.reference.input(layer, inputIndex, outGradient, inputs, output, c.inShapes, outShape);
-        const shape = c.inShapes[inputIndex];
-        // An earlier consumer's gradient to add to: accumulate = true must add, false overwrite.
-        const earlier = Float64Array.from({ length: reference.length }, () => 2 * rng() - 1);
-        for (const accumulate of [false, true]) {
-          const gradientIn = await upload('d input', shape, earlier);
-          const step = await prepared.step({ inputIndex, inputs: inTensors, output: outTensor, outGradient: gradientOut.buffer, inGradient: gradientIn.buffer, accumulate });
-          const encoder = context.device.createCommandEncoder();
-          const pass = encoder.beginComputePass();
-          step.encode(pass);
-          pass.end();
-          context.device.queue.submit([encoder.finish()]);
-          const padded = await readFloats(context, 'd input', gradientIn.buffer, gpuTensorBytes(shape) / 4);
-          step.destroy();
-          const expected = accumulate ? reference.map((g, i) => g + earlier[i]) : reference;
-          expectGradientClose(paddedHwcToChw(padded, shape), expected, `${c.what}, input ${inputIndex}${accumulate ? ', added' : ''}`);
-          // The padding lanes stay as they were: 0.
-          const stride = Math.ceil(shape.channels / 4) * 4;
-          for (let p = 0; p < shape.height * shape.width; p++) {
-            for (let lane = shape.channels; lane < stride; lane++) expect(padded[p * stride + lane]).toBe(0);
-          }
-        }
+/** One op's backward kernel on the case's seeded inputs, writing and adding, against the reference. */
+async function expectOpKernelMatches(c: OpCase, context: GpuContext): Promise<GpuOp> {
+  const layer = opCaseLayer(c, 2);
+  const op = opOf(layer);
+  const outShape = op.outputShape(layer, c.inShapes);
+  const inputs = opCaseInputs(c, 9).map((x) => ('tied' in c ? x.map((v) => Math.max(0, Math.round(v * 2))) : x));
+  const output = op.reference.forward(layer, inputs, c.inShapes, outShape);
+  const rng = seededRandom(4);
+  const outGradient = Float64Array.from({ length: output.length }, () => 2 * rng() - 1);
+  const inTensors = inputs.map((input, i) => upload(context, `input ${i}`, c.inShapes[i], input));
+  const outTensor = upload(context, 'output', outShape, output);
+  const gradientOut = upload(context, 'd output', outShape, outGradient);
+  // The node's forward, never run: dense's backward reads its weight chunks; the others ignore it (and compiling
+  // every forward kernel here would double the test's time).
+  const bindingLimit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
+  const scratch = new Map<string, GPUBuffer>();
+  const forwardOp =
+    layer.kind === 'dense'
+      ? await op.forward.create(context, layer, inTensors, outTensor, { kernels: defaultKernelChoices, scratch, bindingLimit })
+      : { encode: () => {}, destroy: () => {} };
+  const prepared = await op.gradient.host.prepare(context, layer, forwardOp, c.inShapes, outShape);
+  cleanups.push(() => (prepared.destroy(), forwardOp.destroy(), scratch.forEach((b) => b.destroy())));
+  for (let inputIndex = 0; inputIndex < inputs.length; inputIndex++) {
+    const reference = op.gradient.reference.input(layer, inputIndex, outGradient, inputs, output, c.inShapes, outShape);
+    const shape = c.inShapes[inputIndex];
+    // An earlier consumer's gradient to add to: accumulate = true must add, false overwrite.
+    const earlier = Float64Array.from({ length: reference.length }, () => 2 * rng() - 1);
+    for (const accumulate of [false, true]) {
+      const gradientIn = upload(context, 'd input', shape, earlier);
+      const step = await prepared.step({ inputIndex, inputs: inTensors, output: outTensor, outGradient: gradientOut.buffer, inGradient: gradientIn.buffer, accumulate });
+      const encoder = context.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      step.encode(pass);
+      pass.end();
+      context.device.queue.submit([encoder.finish()]);
+      const padded = await readFloats(context, 'd input', gradientIn.buffer, gpuTensorBytes(shape) / 4);
+      step.destroy();
+      const expected = accumulate ? reference.map((g, i) => g + earlier[i]) : reference;
+      expectGradientClose(paddedHwcToChw(padded, shape), expected, `${c.what}, input ${inputIndex}${accumulate ? ', added' : ''}`);
+      // The padding lanes stay as they were: 0.
+      const stride = Math.ceil(shape.channels / 4) * 4;
+      for (let p = 0; p < shape.height * shape.width; p++) {
+        for (let lane = shape.channels; lane < stride; lane++) expect(padded[p * stride + lane]).toBe(0);
       }
-    });
+    }
   }
+  return forwardOp;
+}
+
+describe('op backward kernels against the CPU reference', () => {
+  for (const c of [...opCases, ...tiedCases]) it(c.what, async () => void (await expectOpKernelMatches(c, await testGpu())));
+
+  it('dense with its weights split over several bindings (small limits): the chunks add up', async () => {
+    const small = await testGpu({ maxStorageBufferBindingSize: 4096, maxBufferSize: 4096 });
+    const c: OpCase = { what: 'dense split', spec: { kind: 'dense', name: 'd', inFeatures: 60, outFeatures: 40, activation: 'leaky' }, inShapes: [{ channels: 60, height: 1, width: 1 }] };
+    const forwardOp = (await expectOpKernelMatches(c, small)) as unknown as { weights: { chunks: unknown[] } };
+    expect(forwardOp.weights.chunks.length).toBeGreaterThan(2);
+  });
 });
 
 /** Every tensor the gradient reaches from the logits that is not the logits themselves. */
@@ -108,9 +125,8 @@ function gradientTensors(model: Model): string[] {
 }
 
 async function expectGraphMatches(model: Model, tensors: string[], targets: number[], seed: number): Promise<void> {
-  const context = await testGpu();
   const keep = [...new Set(tensors.flatMap((t) => gradientKeeps(model, t)))];
-  const gpu = await GpuModel.create(context, model, { keep });
+  const gpu = await GpuModel.create(await testGpu(), model, { keep });
   cleanups.push(() => gpu.destroy());
   const gradient = await GpuGradient.create(gpu, tensors);
   cleanups.push(() => gradient.destroy());

@@ -55,7 +55,7 @@ export class GpuGradient {
         let host = prepared.get(node);
         if (!host) {
           const inShapes = node.inputs.map((t) => graph.shapes.get(t)!);
-          host = await opOf(node).gradient.host.prepare(context, node as never, inShapes, graph.shapes.get(node.output)!);
+          host = await opOf(node).gradient.host.prepare(context, node as never, gpuModel.ops[graph.order.get(node)!], inShapes, graph.shapes.get(node.output)!);
           prepared.set(node, host);
         }
         steps.push(

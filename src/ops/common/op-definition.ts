@@ -157,7 +157,8 @@ export interface PreparedGradient {
 }
 
 export interface GradientHost<L> {
-  prepare(context: GpuContext, layer: L, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedGradient>;
+  /** `forwardOp` is the node's forward (dense reads its weight chunks from it). */
+  prepare(context: GpuContext, layer: L, forwardOp: GpuOp, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedGradient>;
 }
 
 /** An op's backward: what it reads, its CPU reference and its GPU host. */

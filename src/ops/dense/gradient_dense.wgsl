@@ -1,5 +1,6 @@
-// d score / d input of a dense layer: one invocation per input feature i sums weight[o][i] × the output's
-// pre-activation gradient over every output o. Input and output are vectors (one pixel).
+// d score / d input of a dense layer over one chunk of the forward's weight rows [rowOffset, rowOffset + rows) (each
+// padded to rowStride): one invocation per input feature i sums weight[o][i] × the output's pre-activation gradient
+// over the chunk's outputs o. Input and output are vectors (one pixel).
 
 struct Params {
   elements: u32,
@@ -12,6 +13,9 @@ struct Params {
   outHeight: u32,
   outWidth: u32,
   outStride: u32,
+  rowOffset: u32,
+  rows: u32,
+  rowStride: u32,
   activation: u32,
 }
 
@@ -27,8 +31,9 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let i = flatIndex(id, groups);
   if (i >= params.elements) { return; }
   var sum = 0.0;
-  for (var o = 0u; o < params.outChannels; o++) {
-    sum += weight[o * params.inChannels + i] * outGradient[o] * activationSlope(output[o], params.activation);
+  for (var r = 0u; r < params.rows; r++) {
+    let o = params.rowOffset + r;
+    sum += weight[r * params.rowStride + i] * outGradient[o] * activationSlope(output[o], params.activation);
   }
   storeGradient(i, sum);
 }

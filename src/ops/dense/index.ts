@@ -5,9 +5,8 @@ import { denseOpReference } from './reference.ts';
 import { denseOutputShape, denseWeights, type DenseLayer, type DenseSpec } from './spec.ts';
 import { activationReads } from '../common/gradient.ts';
 import { denseGradientReference } from './gradient.ts';
-import { oneKernelGradient } from '../common/gradient-host.ts';
-import { activationCode, activations } from '../common/activation.ts';
-import { createFilledBuffer } from '../../gpu/buffers.ts';
+import { denseGradientHost } from './gradient-host.ts';
+import { activations } from '../common/activation.ts';
 
 export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   inputs: { min: 1, max: 1 },
@@ -27,11 +26,6 @@ export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   gradient: {
     reads: activationReads,
     reference: denseGradientReference,
-    host: oneKernelGradient({
-      shader: 'ops/dense/gradient_dense',
-      binds: { output: true },
-      upload: (context, layer) => ({ weight: createFilledBuffer(context, `${layer.name}.gradient weights`, layer.weight) }),
-      uniforms: (layer) => ({ activation: activationCode(layer.activation) }),
-    }),
+    host: denseGradientHost,
   },
 };
