@@ -89,8 +89,8 @@ export interface ForwardState {
  */
 export class Explainer {
   private generation = 0;
-  /** The GPU backward to each layer Grad-CAM was asked for, prepared on first use. */
-  private readonly gradients = new Map<string, GpuGradient>();
+  /** The GPU backward to each layer Grad-CAM was asked for, prepared on first use (once, however many ask at once). */
+  private readonly gradients = new Map<string, Promise<GpuGradient>>();
 
   private constructor(
     readonly gpuModel: GpuModel,
@@ -161,11 +161,12 @@ export class Explainer {
     }
     let gradient = this.gradients.get(tensor);
     if (!gradient) {
-      gradient = await GpuGradient.create(this.gpuModel, [tensor]);
+      gradient = GpuGradient.create(this.gpuModel, [tensor]);
       this.gradients.set(tensor, gradient);
+      gradient.catch(() => this.gradients.delete(tensor));
     }
     // The layer's gradient and activations come back in the gradient's one submit.
-    const { gradients, activations } = await gradient.run(target, [tensor]);
+    const { gradients, activations } = await (await gradient).run(target, [tensor]);
     return gradcamMap(tensor, this.gpuModel.graph.shapes.get(tensor)!, activations.get(tensor)!, gradients.get(tensor)!);
   }
 
@@ -221,7 +222,7 @@ export class Explainer {
   }
 
   destroy(): void {
-    this.gradients.forEach((g) => g.destroy());
+    this.gradients.forEach((g) => g.then((gradient) => gradient.destroy(), () => {}));
     this.backtracker.destroy();
     this.gpuModel.destroy();
   }
