@@ -1,6 +1,6 @@
 import { preActivationGradient } from '../common/gradient.ts';
 import type { GradientReference } from '../common/op-definition.ts';
-import type { ActivationSpec } from './index.ts';
+import type { ActivationSpec } from './spec.ts';
 
 /** d score / d input of a standalone activation: the output gradient times the derivative, decided by the output. */
 export const activationGradientReference: GradientReference<ActivationSpec> = {

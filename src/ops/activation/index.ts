@@ -1,20 +1,13 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
-import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
+import { activate, activationCode, activations } from '../common/activation.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { activationGradientReference } from './gradient.ts';
 import { oneKernelGradient } from '../common/gradient-host.ts';
+import type { ActivationSpec } from './spec.ts';
 
-/**
- * An activation on its own, for one that follows no op it could be fused into (a ReLU after a concat or a max-pool, an
- * ONNX Relu / LeakyRelu / Clip(0, 6) between nodes a loader keeps apart). Ops with a fused `activation` field are cheaper.
- */
-export interface ActivationSpec {
-  kind: 'activation';
-  name: string;
-  activation: Activation;
-}
+export type { ActivationSpec } from './spec.ts';
 
 export const activationOp: OpDefinition<ActivationSpec> = {
   inputs: { min: 1, max: 1 },

@@ -1,6 +1,6 @@
 import { preActivationGradient } from '../common/gradient.ts';
 import type { GradientReference } from '../common/op-definition.ts';
-import type { AddSpec } from './index.ts';
+import type { AddSpec } from './spec.ts';
 
 /** d score / d either summand: the pre-activation gradient, the same for both. */
 export const addGradientReference: GradientReference<AddSpec> = {

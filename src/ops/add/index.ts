@@ -1,18 +1,14 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { formatShape, ModelShapeError, type TensorShape } from '../../model/shapes.ts';
-import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
+import { activate, activationCode, activations } from '../common/activation.ts';
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
 import { activationReads } from '../common/gradient.ts';
 import { addGradientReference } from './gradient.ts';
 import { oneKernelGradient } from '../common/gradient-host.ts';
+import type { AddSpec } from './spec.ts';
 
-/** The sum of two tensors of one shape, then an activation: ResNet's `relu(x + F(x))`, MobileNetV2's `x + F(x)`. */
-export interface AddSpec {
-  kind: 'add';
-  name: string;
-  activation: Activation;
-}
+export type { AddSpec } from './spec.ts';
 
 function addOutputShape(layer: AddSpec, [a, b]: TensorShape[]): TensorShape {
   if (a.channels !== b.channels || a.height !== b.height || a.width !== b.width) {

@@ -1,6 +1,6 @@
 import { preActivationGradient } from '../common/gradient.ts';
 import type { GradientReference } from '../common/op-definition.ts';
-import type { BatchNormLayer } from './index.ts';
+import type { BatchNormLayer } from './spec.ts';
 
 /** d score / d input of a batch norm: the pre-activation gradient times channel c's scale. */
 export const batchNormGradientReference: GradientReference<BatchNormLayer> = {

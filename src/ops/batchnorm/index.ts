@@ -1,26 +1,15 @@
 import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { ModelShapeError, type TensorShape } from '../../model/shapes.ts';
-import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
+import { activate, activationCode, activations } from '../common/activation.ts';
 import type { OpDefinition, Weights } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { batchNormGradientReference } from './gradient.ts';
 import { oneKernelGradient } from '../common/gradient-host.ts';
+import type { BatchNormSpec, BatchNormLayer } from './spec.ts';
 
-/**
- * Batch normalisation where it cannot be folded into a convolution (DenseNet's BN → ReLU → conv, a BN after a concat),
- * then an activation: y = activate(x · weight[c] + bias[c]). The statistics are folded in by the loader: weight[c] =
- * γ / √(var + ε) (the scale), bias[c] = β − mean · weight[c] (the shift), each [channels].
- */
-export interface BatchNormSpec {
-  kind: 'batchnorm';
-  name: string;
-  channels: number;
-  activation: Activation;
-}
-
-export type BatchNormLayer = BatchNormSpec & Weights;
+export type { BatchNormSpec, BatchNormLayer } from './spec.ts';
 
 function batchNormOutputShape(layer: BatchNormSpec, [input]: TensorShape[]): TensorShape {
   if (layer.channels !== input.channels) {

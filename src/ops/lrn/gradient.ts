@@ -1,5 +1,5 @@
 import type { GradientReference } from '../common/op-definition.ts';
-import type { LrnSpec } from './index.ts';
+import type { LrnSpec } from './spec.ts';
 
 /**
  * d score / d input of an LRN, from its input a: with Dᵢ = bias + α/n · Σ_{j ∈ W(i)} aⱼ², bᵢ = aᵢ · Dᵢ^−β, so
