@@ -2,7 +2,7 @@ import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import { activate, activationCode, activations } from '../common/activation.ts';
-import type { OpDefinition, Weights } from '../common/op-definition.ts';
+import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { batchNormGradientReference } from './gradient.ts';
