@@ -108,6 +108,15 @@ export class Explainer {
     return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
   }
 
+  /**
+   * Scores of many model-input tensors (CHW) in batched forward passes (GpuModel.scoreMany). They overwrite the
+   * activations, so earlier forward states can no longer be backtracked.
+   */
+  async scoreMany(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    this.generation++;
+    return this.gpuModel.scoreMany(inputs);
+  }
+
   /** Explains `target` (default: the top-1 class) from the activations of `state`, which must be the latest forward. */
   async backtrack(state: ForwardState, rule: Rule = 'hysm', target?: number): Promise<Explanation> {
     if (state.generation !== this.generation) {
