@@ -19,7 +19,7 @@ import {
 } from '../src/eval/faithfulness-metrics.ts';
 import { cascadeLayers, evaluateFaithfulness, randomiseTopLayers, readFaithfulnessLabels } from '../src/eval/faithfulness.ts';
 import { Explainer } from '../src/explain/explain.ts';
-import { centreMap, inputMapToPhoto, parseMethods, photoMapToInput, resizeBilinearCentres, seedOf } from '../src/explain/methods.ts';
+import { centreMap, inputMapToPhoto, methodMap, MethodUnavailableError, parseMethods, photoMapToInput, resizeBilinearCentres, seedOf } from '../src/explain/methods.ts';
 import { probabilities } from '../src/explain/predictions.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { resampleGeometry } from '../src/model/preprocess.ts';
@@ -28,7 +28,7 @@ import { defaultMapSettings } from '../src/postprocess/settings.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { testGpu } from './helpers/gpu.ts';
-import { darknetLikeArchitecture } from './helpers/nets.ts';
+import { darknetLikeArchitecture, smallArchitectures } from './helpers/nets.ts';
 import { describeWithSharedData } from './helpers/shared-data.ts';
 import { writeDarknet } from './helpers/writers.ts';
 
@@ -193,7 +193,7 @@ describe('eval faithfulness on a tiny seeded model', () => {
     const result = await evaluateFaithfulness(explainer, mapper, {
       images: fixture.images,
       entries: readFaithfulnessLabels(fixture.labels, null),
-      methods: parseMethods('fixations-hysm,centre,random'),
+      methods: parseMethods('fixations-hysm,gradcam,cam,centre,random'),
       dropUnavailable: false,
       settings: { ...defaultMapSettings, sigma: 3 },
       steps,
@@ -240,6 +240,23 @@ describe('eval faithfulness on a tiny seeded model', () => {
     // The sanity check: one step per weighted layer, top down; the centre does not depend on the weights.
     expect(result.sanityLayers).toEqual(['conv2', 'conv1']);
     expect(result.methods.centre.sanity).toEqual({ conv2: 1, conv1: 1 });
+    expect(Object.keys(result.methods)).toEqual(['fixations-hysm', 'gradcam', 'cam', 'centre', 'random']);
+  });
+
+  it('cam on a head that is not GAP → linear: an error naming the model; Grad-CAM still applies', async () => {
+    const context = await testGpu();
+    const model = randomModel(smallArchitectures()[0], 4); // flatten → dense → dense head
+    const explainer = await Explainer.create(context, model);
+    const mapper = await AttentionMapper.create(context);
+    cleanups.push(() => (mapper.destroy(), explainer.destroy()));
+    const photo = { width: 23, height: 19, data: new Uint8ClampedArray(23 * 19 * 4).fill(128) };
+    const state = await explainer.forward(photo);
+    const inputs = { explainer, mapper, settings: defaultMapSettings, state, photo, target: 0, seed: 1 };
+    await expect(methodMap({ kind: 'cam', rule: 'hysm' }, inputs)).rejects.toThrow(new RegExp(`^${model.name}: CAM needs a head`));
+    await expect(methodMap({ kind: 'cam', rule: 'hysm' }, inputs)).rejects.toBeInstanceOf(MethodUnavailableError);
+    const gradcam = await methodMap({ kind: 'gradcam', rule: 'hysm' }, inputs);
+    expect(gradcam.photo).toHaveLength(23 * 19);
+    expect(Math.max(...gradcam.photo)).toBeLessThanOrEqual(1);
   });
 
   it('cascading randomization re-initialises the top k weighted layers only, the same way for the same seed', () => {
@@ -305,7 +322,6 @@ describe('the eval faithfulness command', () => {
       [['eval', 'faithfulness', '--model', fixture.cfg, '--images', join(scratch, 'nope'), '--labels', fixture.labels], /--images .*nope does not exist/],
       [['eval', 'faithfulness', '--model', fixture.cfg, '--images', fixture.images, '--labels', fixture.images], /--labels .* is a folder; give a file/],
       [[...base, '--methods', 'gradcam,bogus'], /--methods: unknown method "bogus"/],
-      [[...base, '--steps', '0'], /--steps.*must be a positive integer/],
       [[...base, '--plots', fixture.labels], /--plots .* is a file, not a folder/],
     ];
     for (const [args, message] of cases) {

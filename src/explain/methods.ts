@@ -23,6 +23,8 @@ import { makeMaps } from '../postprocess/maps.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
 import { fixationsInPhoto, type Explainer, type ForwardState } from './explain.ts';
 import type { Photo } from './explanation-maps.ts';
+import { camHead, type LayerMap } from './layer-map.ts';
+import { lastSpatialTensor } from '../postprocess/coarse.ts';
 
 export const methodKinds = ['fixations', 'gradcam', 'cam', 'centre', 'random'] as const;
 export type MethodKind = (typeof methodKinds)[number];
@@ -69,30 +71,8 @@ export function parseMethods(text: string, rule: Rule = 'hysm'): MethodSpec[] {
   return specs;
 }
 
-/** A map at one tensor's spatial resolution: row-major height×width, ≥ 0, not normalised (src/explain/layer-map.ts). */
-export interface LayerMapLike {
-  tensor: string;
-  width: number;
-  height: number;
-  values: Float32Array;
-}
-
-/** The Explainer's Grad-CAM and CAM (branch grad); absent from a build without them. */
-interface LayerMapExplainer {
-  gradcam(state: ForwardState, target: number, layer?: string): Promise<LayerMapLike>;
-  cam(state: ForwardState, target: number): Promise<LayerMapLike>;
-}
-
 export class MethodUnavailableError extends Error {
   override name = 'MethodUnavailableError';
-}
-
-function layerMapExplainer(explainer: Explainer): LayerMapExplainer {
-  const e = explainer as unknown as Partial<LayerMapExplainer>;
-  if (typeof e.gradcam !== 'function' || typeof e.cam !== 'function') {
-    throw new MethodUnavailableError('Grad-CAM and CAM are not in this build of the explainer');
-  }
-  return e as LayerMapExplainer;
 }
 
 /** One method's map of one photo. */
@@ -276,7 +256,7 @@ async function fixationPoints(inputs: MethodInputs, rule: Rule): Promise<Point[]
 }
 
 /** A LayerMap (Grad-CAM, CAM) as a method's map: upsampled to the model input, then into the photo. */
-export function layerMapToMethodMap(method: string, layerMap: LayerMapLike, geometry: ResampleGeometry, input: { width: number; height: number }, photo: { width: number; height: number }): MethodMap {
+export function layerMapToMethodMap(method: string, layerMap: LayerMap, geometry: ResampleGeometry, input: { width: number; height: number }, photo: { width: number; height: number }): MethodMap {
   const upsampled = resizeBilinearCentres(layerMap.values, layerMap.width, layerMap.height, input.width, input.height);
   const photoMap = normaliseMinMax(inputMapToPhoto(upsampled, input.width, input.height, geometry, photo.width, photo.height));
   return {
@@ -302,16 +282,14 @@ export async function methodMap(spec: MethodSpec, inputs: MethodInputs): Promise
       const count = (await fixationPoints(inputs, spec.rule)).length;
       return fixationsMap(inputs, randomPoints(count, photo.width, photo.height, inputs.seed), name);
     }
-    case 'gradcam':
+    case 'gradcam': {
+      if (!lastSpatialTensor(explainer.gpuModel.graph)) throw new MethodUnavailableError(`${explainer.model.name} has no spatial tensor to make a Grad-CAM map at`);
+      return layerMapToMethodMap(name, await explainer.gradcam(state, inputs.target), state.geometry, explainer.model.input, photo);
+    }
     case 'cam': {
-      const api = layerMapExplainer(explainer);
-      let layerMap: LayerMapLike;
-      try {
-        layerMap = spec.kind === 'gradcam' ? await api.gradcam(state, inputs.target) : await api.cam(state, inputs.target);
-      } catch (error) {
-        throw new MethodUnavailableError(`${spec.kind} does not apply to ${explainer.model.name}: ${(error as Error).message}`);
-      }
-      return layerMapToMethodMap(name, layerMap, state.geometry, explainer.model.input, photo);
+      const head = camHead(explainer.model);
+      if (typeof head === 'string') throw new MethodUnavailableError(head);
+      return layerMapToMethodMap(name, await explainer.cam(state, inputs.target), state.geometry, explainer.model.input, photo);
     }
     case 'centre': {
       const values = normaliseMinMax(centreMap(photo.width, photo.height));
