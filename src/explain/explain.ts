@@ -5,10 +5,13 @@ import { classify } from './classify.ts';
 import { GpuModel, type GpuModelOptions } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
+import { gradientKeeps } from '../graph/gradient-path.ts';
 import { graphOf, type Model } from '../graph/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
 import { coarseCell, lastSpatialLevel, lastSpatialTensor, type CoarseCell } from '../postprocess/coarse.ts';
 import { topPredictions, type Prediction } from './predictions.ts';
+import { gradientReference } from '../reference/gradient.ts';
+import { camHead, gradcamMap, weightedChannelSum, type LayerMap } from './layer-map.ts';
 
 export interface ExplainOptions {
   rule?: Rule;
@@ -60,10 +63,13 @@ export function fixationsInPhoto(points: [number, number][], geometry: ResampleG
   return out.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
 }
 
-/** A GpuModel's options for an explainer: the coarse view's tensor stays readable after the forward pass. */
+/**
+ * A GpuModel's options for an explainer: the coarse view's tensor (the last spatial one) stays readable after the
+ * forward pass, and what the gradient from the logits back to it reads (Grad-CAM's default layer).
+ */
 export function explainerModelOptions(model: Model, options: GpuModelOptions = {}): GpuModelOptions {
   const coarse = lastSpatialTensor(graphOf(model));
-  return { ...options, keep: [...(options.keep ?? []), ...(coarse ? [coarse] : [])] };
+  return { ...options, keep: [...new Set([...(options.keep ?? []), ...(coarse ? gradientKeeps(model, coarse) : [])])] };
 }
 
 /** The result of one forward pass, valid until the next one overwrites the activations on the GPU. */
@@ -108,11 +114,24 @@ export class Explainer {
     return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
   }
 
-  /** Explains `target` (default: the top-1 class) from the activations of `state`, which must be the latest forward. */
-  async backtrack(state: ForwardState, rule: Rule = 'hysm', target?: number): Promise<Explanation> {
+  /**
+   * Scores of many model-input tensors (CHW) in batched forward passes (GpuModel.scoreMany). They overwrite the
+   * activations, so earlier forward states can no longer be backtracked.
+   */
+  async scoreMany(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    this.generation++;
+    return this.gpuModel.scoreMany(inputs);
+  }
+
+  private checkLatest(state: ForwardState): void {
     if (state.generation !== this.generation) {
       throw new Error('these activations were overwritten by a later forward pass; run forward() on the photo again');
     }
+  }
+
+  /** Explains `target` (default: the top-1 class) from the activations of `state`, which must be the latest forward. */
+  async backtrack(state: ForwardState, rule: Rule = 'hysm', target?: number): Promise<Explanation> {
+    this.checkLatest(state);
     const prediction = target === undefined ? state.predictions[0] : this.prediction(target, state.probabilities);
     const { tree, backtrackMs } = await this.backtracker.run(prediction.classIndex, rule);
     const fixations = fixationPoints(tree.levels[tree.levels.length - 1]);
@@ -127,6 +146,43 @@ export class Explainer {
       timings: { forwardMs: state.forwardMs, backtrackMs },
       generation: state.generation,
     };
+  }
+
+  /**
+   * Grad-CAM of `target` at `layer` (default: the last spatial tensor, lastSpatialTensor in postprocess/coarse.ts)
+   * from the activations of `state` (must be the latest forward; same check as backtrack()). Gradient of the
+   * pre-softmax score (logit) of `target`. Another layer needs what its gradient reads kept: create the explainer
+   * with `keep: gradientKeeps(model, layer)`.
+   */
+  async gradcam(state: ForwardState, target: number, layer?: string): Promise<LayerMap> {
+    this.checkLatest(state);
+    this.prediction(target, state.probabilities);
+    const tensor = layer ?? lastSpatialTensor(this.gpuModel.graph);
+    if (!tensor) throw new Error(`${this.model.name} has no spatial tensor to make a Grad-CAM map at`);
+    const keeps = gradientKeeps(this.model, tensor);
+    const missing = keeps.filter((t) => !this.gpuModel.isKept(t));
+    if (missing.length > 0) {
+      throw new Error(
+        `Grad-CAM at "${tensor}" reads tensors this explainer does not keep (${missing.join(', ')}); create it with keep: gradientKeeps(model, "${tensor}")`,
+      );
+    }
+    const activations = await this.gpuModel.readActivations(keeps);
+    const gradient = gradientReference(this.model, activations, target, [tensor]).get(tensor)!;
+    return gradcamMap(tensor, this.gpuModel.graph.shapes.get(tensor)!, activations.get(tensor)!, gradient);
+  }
+
+  /**
+   * CAM (Zhou et al.) for heads "spatial tensor → global average pool → (flatten) → dense" and "spatial tensor →
+   * linear 1×1 conv → global average pool" (Tiny Darknet): ReLU(Σ_c w_c · A_c) with the head's weights of `target`
+   * (no bias). Throws an Error saying why for other heads.
+   */
+  async cam(state: ForwardState, target: number): Promise<LayerMap> {
+    this.checkLatest(state);
+    this.prediction(target, state.probabilities);
+    const head = camHead(this.model);
+    if (typeof head === 'string') throw new Error(head);
+    const activations = (await this.gpuModel.readActivations([head.tensor])).get(head.tensor)!;
+    return weightedChannelSum(head.tensor, this.gpuModel.graph.shapes.get(head.tensor)!, activations, head.weights(target));
   }
 
   /** The coarse view (HYSM Fig. 2) of an explanation of the latest forward pass: reads one activation back. */

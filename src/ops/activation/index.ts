@@ -2,6 +2,8 @@ import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
+import { activationReads } from '../common/gradient.ts';
+import { activationGradientReference } from './gradient.ts';
 
 /**
  * An activation on its own, for one that follows no op it could be fused into (a ReLU after a concat or a max-pool, an
@@ -37,4 +39,5 @@ export const activationOp: OpDefinition<ActivationSpec> = {
     forward: (layer, [input]) => Float32Array.from(input, (v) => activate(v, layer.activation)),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
+  gradient: { reads: activationReads, reference: activationGradientReference },
 };

@@ -3,6 +3,8 @@ import type { OpDefinition } from '../common/op-definition.ts';
 import { adaptiveSpan, longestAdaptiveSpan, selectInWindow } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
+import { readsNothing } from '../common/gradient.ts';
+import { adaptiveAvgPoolGradientReference } from './gradient.ts';
 
 /**
  * An average pool to a fixed output size, torch's AdaptiveAvgPool2d: output (oy, ox) averages rows
@@ -58,4 +60,5 @@ export const adaptiveAvgPoolOp: OpDefinition<AdaptiveAvgPoolSpec> = {
       return selectInWindow(below, inShape, channel, rows, cols, site.rule === 'hysm');
     },
   },
+  gradient: { reads: readsNothing, reference: adaptiveAvgPoolGradientReference },
 };

@@ -3,6 +3,8 @@ import { Kernel } from '../../gpu/kernel.ts';
 import { formatShape, ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
+import { activationReads } from '../common/gradient.ts';
+import { addGradientReference } from './gradient.ts';
 
 /** The sum of two tensors of one shape, then an activation: ResNet's `relu(x + F(x))`, MobileNetV2's `x + F(x)`. */
 export interface AddSpec {
@@ -72,4 +74,5 @@ export const addOp: OpDefinition<AddSpec> = {
     forward: (layer, [a, b]) => Float32Array.from(a, (v, i) => activate(v + b[i], layer.activation)),
     select: (_layer, site, inputs, node) => selectAdd(site, inputs, node),
   },
+  gradient: { reads: activationReads, reference: addGradientReference },
 };

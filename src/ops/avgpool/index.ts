@@ -4,6 +4,8 @@ import { selectInWindow, windowSpan } from '../common/pool-window.ts';
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { avgPoolOutputShape, avgPoolWindow, type AvgPoolSpec } from './spec.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
+import { readsNothing } from '../common/gradient.ts';
+import { avgPoolGradientReference } from './gradient.ts';
 
 /** The mean over each window: its in-bounds part, divided with `countIncludePad` by its extent in the padded input. */
 export function avgPoolReference(layer: AvgPoolSpec, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -64,4 +66,5 @@ export const avgPoolOp: OpDefinition<AvgPoolSpec> = {
       return selectInWindow(below, inShape, channel, rows, windowSpan(x, inShape.width, window), site.rule === 'hysm');
     },
   },
+  gradient: { reads: readsNothing, reference: avgPoolGradientReference },
 };

@@ -4,6 +4,8 @@ import { ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import { activate, activationCode, activations, type Activation } from '../common/activation.ts';
 import type { OpDefinition, Weights } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
+import { activationReads } from '../common/gradient.ts';
+import { batchNormGradientReference } from './gradient.ts';
 
 /**
  * Batch normalisation where it cannot be folded into a convolution (DenseNet's BN → ReLU → conv, a BN after a concat),
@@ -77,4 +79,5 @@ export const batchNormOp: OpDefinition<BatchNormSpec, BatchNormLayer> = {
     forward: (layer, [input], [shape]) => batchNormReference(layer, input, shape),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
+  gradient: { reads: activationReads, reference: batchNormGradientReference },
 };

@@ -18,3 +18,15 @@ export function activate(value: number, activation: Activation): number {
   if (activation === 'relu6') return value > 0 ? Math.min(value, 6) : 0;
   return value;
 }
+
+/**
+ * The derivative of a fused activation, decided from its output (what the forward keeps): relu and relu6 pass where
+ * the output is strictly inside their linear part, leaky has slope 1 where the output is positive and
+ * {@link LEAKY_SLOPE} elsewhere (torch's choices at the kinks).
+ */
+export function activationDerivative(output: number, activation: Activation): number {
+  if (activation === 'relu') return output > 0 ? 1 : 0;
+  if (activation === 'leaky') return output > 0 ? 1 : LEAKY_SLOPE;
+  if (activation === 'relu6') return output > 0 && output < 6 ? 1 : 0;
+  return 1;
+}

@@ -115,6 +115,58 @@ export interface SpecFields {
   has(key: string): boolean;
 }
 
+/** What a node's backward reads besides the gradient of its output: which of its inputs, and whether its output. */
+export interface GradientReads {
+  inputs: number[];
+  output: boolean;
+}
+
+/**
+ * The plain TypeScript CPU reference of an op's backward: float64 over CHW arrays, nothing shared with the GPU path.
+ * `outGradient` is d score / d output; the result is d score / d input `inputIndex` (CHW, the input's size).
+ */
+export interface GradientReference<L> {
+  input(
+    layer: L,
+    inputIndex: number,
+    outGradient: Float64Array,
+    inputs: readonly Float32Array[],
+    output: Float32Array,
+    inShapes: TensorShape[],
+    outShape: TensorShape,
+  ): Float64Array;
+}
+
+/** What the gradient executor hands a node's backward kernels: every tensor as on the GPU (channels-last, vec4-padded). */
+export interface GradientEnv {
+  inputIndex: number;
+  /** The forward's activations the backward reads (see `GradientReads`; the others may hold anything). */
+  inputs: GpuTensor[];
+  output: GpuTensor;
+  /** d score / d output, in the output's layout. */
+  outGradient: GPUBuffer;
+  /** d score / d input `inputIndex`, in that input's layout: written, or added to when `accumulate` (a later consumer). */
+  inGradient: GPUBuffer;
+  accumulate: boolean;
+}
+
+/** A node's backward on the GPU, prepared once (kernels compiled, weights laid out); `step` binds one input's dispatch. */
+export interface PreparedGradient {
+  step(env: GradientEnv): Promise<GpuOp>;
+  destroy(): void;
+}
+
+export interface GradientHost<L> {
+  prepare(context: GpuContext, layer: L, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedGradient>;
+}
+
+/** An op's backward: what it reads, its CPU reference and its GPU host. */
+export interface OpGradient<L> {
+  reads(layer: L, inputIndex: number): GradientReads;
+  reference: GradientReference<L>;
+  host?: GradientHost<L>;
+}
+
 /**
  * Everything the rest of the project knows of one op. `src/ops/registry.ts` maps each kind to one of these; nothing
  * else switches over op kinds.
@@ -137,4 +189,6 @@ export interface OpDefinition<S extends OpSpec, L extends S = S> {
   forward: ForwardHost<L>;
   backtrack: BacktrackHost<L>;
   reference: OpReference<L>;
+  /** Backward (d score / d input), for Grad-CAM. */
+  gradient: OpGradient<L>;
 }

@@ -2,6 +2,8 @@ import { Dispatch, foldedGrid, type GpuOp } from '../../gpu/dispatch.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { formatShape, ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
+import { readsNothing } from '../common/gradient.ts';
+import { concatGradientReference } from './gradient.ts';
 
 /**
  * Tensors of one height and width stacked along channels, in input order: Inception's branches, DenseNet's features.
@@ -100,4 +102,5 @@ export const concatOp: OpDefinition<ConcatSpec> = {
     },
     select: (_layer, site, _inputs, node) => selectConcat(site, node),
   },
+  gradient: { reads: readsNothing, reference: concatGradientReference },
 };

@@ -4,6 +4,7 @@ import { conv2dBacktrack } from './backtrack.ts';
 import { conv2dForward } from './forward.ts';
 import { conv2dOpReference } from './reference.ts';
 import { conv2dOutputShape, conv2dWeights, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
+import { conv2dGradientReads, conv2dGradientReference } from './gradient.ts';
 
 export const conv2dOp: OpDefinition<Conv2dSpec, Conv2dLayer> = {
   inputs: { min: 1, max: 1 },
@@ -26,4 +27,5 @@ export const conv2dOp: OpDefinition<Conv2dSpec, Conv2dLayer> = {
   forward: conv2dForward,
   backtrack: conv2dBacktrack,
   reference: conv2dOpReference,
+  gradient: { reads: conv2dGradientReads, reference: conv2dGradientReference },
 };

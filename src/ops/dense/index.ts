@@ -4,6 +4,8 @@ import { denseBacktrack } from './backtrack.ts';
 import { denseForward } from './forward.ts';
 import { denseOpReference } from './reference.ts';
 import { denseOutputShape, denseWeights, type DenseLayer, type DenseSpec } from './spec.ts';
+import { activationReads } from '../common/gradient.ts';
+import { denseGradientReference } from './gradient.ts';
 
 export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   inputs: { min: 1, max: 1 },
@@ -20,4 +22,5 @@ export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   forward: denseForward,
   backtrack: denseBacktrack,
   reference: denseOpReference,
+  gradient: { reads: activationReads, reference: denseGradientReference },
 };

@@ -1,6 +1,7 @@
 import { Dispatch } from '../../gpu/dispatch.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { copyReference, sameNodeBacktrack } from '../common/same-node.ts';
+import { identityGradient, readsNothing } from '../common/gradient.ts';
 
 /** CHW feature map → vector, in CHW order (the order dense weights use). */
 export interface FlattenSpec {
@@ -28,4 +29,5 @@ export const flattenOp: OpDefinition<FlattenSpec> = {
   },
   backtrack: sameNodeBacktrack,
   reference: copyReference,
+  gradient: { reads: readsNothing, reference: identityGradient },
 };

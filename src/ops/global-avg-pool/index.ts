@@ -2,6 +2,8 @@ import { Dispatch } from '../../gpu/dispatch.ts';
 import type { TensorShape } from '../../model/shapes.ts';
 import type { Choice, OpDefinition } from '../common/op-definition.ts';
 import { oneKernelBacktrack } from '../common/window-hosts.ts';
+import { readsNothing } from '../common/gradient.ts';
+import { globalAvgPoolGradientReference } from './gradient.ts';
 
 export interface GlobalAvgPoolSpec {
   kind: 'globalAvgPool';
@@ -58,4 +60,5 @@ export const globalAvgPoolOp: OpDefinition<GlobalAvgPoolSpec> = {
     forward: (_layer, [input], [inShape]) => globalAvgPoolReference(input, inShape),
     select: (_layer, site, [below], node) => selectGlobalAvgPool(below, site.inShapes[0], node, site.rule === 'official'),
   },
+  gradient: { reads: readsNothing, reference: globalAvgPoolGradientReference },
 };

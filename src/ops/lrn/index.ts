@@ -2,6 +2,7 @@ import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import { ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
+import { lrnGradientReference } from './gradient.ts';
 
 /**
  * Local response normalisation across channels (Caffe's AlexNet and GoogLeNet, ONNX LRN, torch LocalResponseNorm):
@@ -71,4 +72,5 @@ export const lrnOp: OpDefinition<LrnSpec> = {
     forward: (layer, [input], [shape]) => lrnReference(layer, input, shape),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
+  gradient: { reads: () => ({ inputs: [0], output: false }), reference: lrnGradientReference },
 };

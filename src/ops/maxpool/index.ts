@@ -4,6 +4,7 @@ import { selectInWindow, windowSpan, type PoolWindow } from '../common/pool-wind
 import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { maxPoolOutputShape, maxPoolWindow, type MaxPoolSpec } from './spec.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
+import { maxPoolGradientReference } from './gradient.ts';
 
 /** The maximum over each window's in-bounds part: padding is −∞. */
 export function maxPoolReference(window: PoolWindow, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -54,4 +55,6 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
       return selectInWindow(below, inShape, channel, windowSpan(y, inShape.height, window), windowSpan(x, inShape.width, window), false);
     },
   },
+  // The argmax is found again in the input.
+  gradient: { reads: () => ({ inputs: [0], output: false }), reference: maxPoolGradientReference },
 };

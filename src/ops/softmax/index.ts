@@ -2,6 +2,7 @@ import { Dispatch } from '../../gpu/dispatch.ts';
 import { formatShape, isVector, ModelShapeError } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
+import { softmaxGradientReference } from './gradient.ts';
 
 export interface SoftmaxSpec {
   kind: 'softmax';
@@ -38,4 +39,5 @@ export const softmaxOp: OpDefinition<SoftmaxSpec> = {
     forward: (_layer, [input]) => softmaxReference(input),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
+  gradient: { reads: () => ({ inputs: [], output: true }), reference: softmaxGradientReference },
 };
