@@ -9,7 +9,7 @@ import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts
 import { colormaps } from '../render/colormap.ts';
 import { explainBatch } from './explain-batch.ts';
 import { tuneCommand } from './tune-command.ts';
-import { evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
+import { evalFaithfulnessCommand, evalLocalizationCommand, evalSaliencyCommand } from './eval-command.ts';
 import { parseShard } from './inputs.ts';
 import { preprocessFlags } from './preprocess-flags.ts';
 import { reportError } from './report-error.ts';
@@ -18,6 +18,12 @@ import { addWeightsCommands } from './weights-command.ts';
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number (0, 1, …)');
   return n;
 }
 
@@ -135,6 +141,22 @@ mapOptions(modelOptions(evaluation.command('localization').description('weakly s
   .option('--limit <n>', 'only the first n photos', positiveInt)
   .option('--json <file>', 'write every photo\'s boxes and IoUs as JSON')
   .action((options) => evalLocalizationCommand({ ...options, settings: mapSettingsFrom(options), multiCrop: Boolean(options.multiCrop) }));
+
+mapOptions(modelOptions(evaluation.command('faithfulness').description('deletion, insertion, pointing games and the randomization sanity check for every method')))
+  .requiredOption('--images <dir>', 'photos')
+  .requiredOption('--labels <csv>', 'labels.csv: file, class (and wnid, size, ground-truth boxes for the pointing games)')
+  .option('--wnids <file>', 'the model\'s classes as wnids in output order (default: wnids.txt beside a darknet cfg, else synsets.txt beside the labels)')
+  .option('--methods <list>', 'all, or a comma-separated list of fixations, fixations-hysm, fixations-official, gradcam, cam, centre, random', 'all')
+  .addOption(new Option('-r, --rule <rule>', 'rule of "fixations" (and of the fixation count "random" draws) in --methods').choices([...rules]).default('hysm'))
+  .option('--steps <n>', 'deletion and insertion steps', positiveInt, 32)
+  .addOption(new Option('--target <class>', 'the class explained and scored').choices(['top-1', 'true']).default('top-1'))
+  .option('--limit <n>', 'only the first n photos', positiveInt)
+  .option('--sanity-photos <n>', 'run the randomization sanity check on the first n photos (0: skip it)', nonNegativeInt, 4)
+  .option('--seed <n>', 'seed of the re-initialised weights', nonNegativeInt, 1)
+  .option('--plots <dir>', 'write deletion, insertion and sanity-check curves and per-photo panels as PNGs into this folder')
+  .option('--panels <n>', 'with --plots: panels of the first n photos', nonNegativeInt, 3)
+  .option('--json <file>', 'write every method\'s scores, curves and the per-photo results as JSON')
+  .action((options) => evalFaithfulnessCommand({ ...options, settings: mapSettingsFrom(options) }));
 
 program
   .command('tune')

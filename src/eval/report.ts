@@ -1,6 +1,7 @@
 import type { MapSettings } from '../postprocess/settings.ts';
 import type { LocalizationEvalResult } from './localization-eval.ts';
 import type { SaliencyEvalResult } from './saliency-eval.ts';
+import type { FaithfulnessResult } from './faithfulness.ts';
 
 const f3 = (v: number) => v.toFixed(3);
 
@@ -23,5 +24,25 @@ export function localizationTable(result: LocalizationEvalResult): string {
     '| photos | top-1 classification error | top-1 localization error | GT-known localization accuracy |',
     '| ---: | ---: | ---: | ---: |',
     `| ${result.images.length} | ${f3(result.top1ClassificationError)} | ${f3(result.top1LocalizationError)} | ${f3(result.gtKnownLocalizationAccuracy)} |`,
+  ].join('\n');
+}
+
+const f3OrNa = (v: number | null) => (v === null ? 'n/a' : f3(v));
+
+/**
+ * One row per method: deletion AUC (lower is better), insertion AUC (higher), pointing games (higher), and the sanity
+ * check's ρ after the last cascade step and its mean over steps (lower: the map depends on the weights).
+ */
+export function faithfulnessTable(result: FaithfulnessResult): string {
+  const rows = Object.entries(result.methods).map(([name, m]) => {
+    const rhos = result.sanityLayers.map((l) => m.sanity[l]).filter((v): v is number => v !== null);
+    const last = result.sanityLayers.length > 0 ? m.sanity[result.sanityLayers[result.sanityLayers.length - 1]] : null;
+    const meanRho = rhos.length > 0 ? rhos.reduce((a, b) => a + b, 0) / rhos.length : null;
+    return `| ${name} | ${f3(m.deletionAuc)} | ${f3(m.insertionAuc)} | ${f3OrNa(m.pointingGame)} | ${f3OrNa(m.energyPointingGame)} | ${f3OrNa(meanRho)} | ${f3OrNa(last)} |`;
+  });
+  return [
+    `| method (${result.photos.length} photos) | deletion AUC ↓ | insertion AUC ↑ | pointing game ↑ | energy pointing game ↑ | sanity ρ, mean over steps ↓ | sanity ρ, all layers random ↓ |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
   ].join('\n');
 }

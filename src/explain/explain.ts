@@ -116,6 +116,15 @@ export class Explainer {
     return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
   }
 
+  /**
+   * Scores of many model-input tensors (CHW) in batched forward passes (GpuModel.scoreMany). They overwrite the
+   * activations, so earlier forward states can no longer be backtracked.
+   */
+  async scoreMany(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    this.generation++;
+    return this.gpuModel.scoreMany(inputs);
+  }
+
   private checkLatest(state: ForwardState): void {
     if (state.generation !== this.generation) {
       throw new Error('these activations were overwritten by a later forward pass; run forward() on the photo again');

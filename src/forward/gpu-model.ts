@@ -138,6 +138,55 @@ export class GpuModel {
     return { scores, geometry: null, forwardMs: performance.now() - start };
   }
 
+  /**
+   * The scores of many input tensors (CHW, as runTensor takes): the inputs uploaded together, every forward pass
+   * recorded into one command buffer (each pass's input copied into the input tensor, its scores copied out to a
+   * results buffer), one readback per chunk. Chunks keep the staging buffer under `maxChunkBytes`. The activations
+   * left on the GPU afterwards are the last input's.
+   */
+  async scoreMany(inputs: readonly Float32Array[], maxChunkBytes = 64 * 2 ** 20): Promise<Float32Array[]> {
+    const shape = this.graph.shapes.get(inputTensor)!;
+    inputs.forEach((input, i) => {
+      if (input.length !== elementCount(shape)) throw new Error(`input tensor ${i} has ${input.length} values, the model needs ${elementCount(shape)}`);
+    });
+    const inputBytes = gpuTensorBytes(shape);
+    const scores = this.tensor(this.model.output);
+    const scoreBytes = scores.shape.channels * 4;
+    const limit = Math.min(this.context.budget.maxBufferSize, this.context.budget.maxStorageBufferBindingSize, maxChunkBytes);
+    const perChunk = Math.max(1, Math.floor(limit / inputBytes));
+    const out: Float32Array[] = [];
+    for (let start = 0; start < inputs.length; start += perChunk) {
+      const chunk = inputs.slice(start, start + perChunk);
+      const staging = createStorageBuffer(this.context, `${this.model.name} batched inputs`, chunk.length * inputBytes);
+      const results = createStorageBuffer(this.context, `${this.model.name} batched scores`, chunk.length * scoreBytes);
+      try {
+        await gpuStep(this.context, `${this.model.name} batched forward passes`, () => {
+          const { device } = this.context;
+          chunk.forEach((input, i) => {
+            const hwc = chwToPaddedHwc(input, shape);
+            device.queue.writeBuffer(staging, i * inputBytes, hwc.buffer, hwc.byteOffset, hwc.byteLength);
+          });
+          const encoder = device.createCommandEncoder({ label: 'batched forward' });
+          chunk.forEach((_, i) => {
+            encoder.copyBufferToBuffer(staging, i * inputBytes, this.tensor(inputTensor).buffer, 0, inputBytes);
+            const pass = encoder.beginComputePass({ label: `forward ${start + i}` });
+            for (const op of this.ops) op.encode(pass);
+            pass.end();
+            encoder.copyBufferToBuffer(scores.buffer, 0, results, i * scoreBytes, scoreBytes);
+          });
+          device.queue.submit([encoder.finish()]);
+        });
+        const [data] = await readBuffers(this.context, 'reading batched scores', [{ buffer: results, size: chunk.length * scoreBytes }]);
+        const all = new Float32Array(data);
+        chunk.forEach((_, i) => out.push(all.slice(i * scores.shape.channels, (i + 1) * scores.shape.channels)));
+      } finally {
+        staging.destroy();
+        results.destroy();
+      }
+    }
+    return out;
+  }
+
   /** Uploads the input (`prepare`) and records and submits every node, in one error scope. */
   private encodeAndSubmit<T>(prepare: () => T, withPreprocess: boolean): Promise<T> {
     return gpuStep(this.context, `${this.model.name} forward pass`, () => {
