@@ -9,6 +9,7 @@ import { loadSourceModel } from '../subjects.ts';
 import { measurePeer, type PeerRuntime } from './measure-peer.ts';
 import type { NodePeerJob, NodePeerMessage } from './node-peer-job.ts';
 import { ortRuntime, tfjsRuntime, type Ort } from './runtimes.ts';
+import { TfjsUnsupported } from './tfjs-model.ts';
 
 function send(message: NodePeerMessage): Promise<void> {
   return new Promise((done) => process.send!(message, undefined, undefined, () => done()));
@@ -89,7 +90,7 @@ process.once('message', (job: NodePeerJob) => {
       await send({ kind: 'done', result, adapter });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await send({ kind: 'failed', message, unsupported: error instanceof UnsupportedInNode });
+      await send({ kind: 'failed', message, unsupported: error instanceof UnsupportedInNode || error instanceof TfjsUnsupported });
     }
     // Dawn and the wasm thread pools keep the event loop alive; the parent has what it needs.
     process.exit(0);
