@@ -15,7 +15,7 @@ import { writePeerOnnx } from '../bench/peers/peer-onnx.ts';
 import { buildTfjsModel, chwToHwc, tfjsSession } from '../bench/peers/tfjs-model.ts';
 import type { EnvironmentResult, OursModelResult } from '../bench/report-types.ts';
 import { median, summarize, timeRepeated } from '../bench/stats.ts';
-import { vggMiniOptions } from '../bench/subjects.ts';
+import { vggMiniOptions, type SubjectName } from '../bench/subjects.ts';
 import { checkTargets, peerRatios } from '../bench/targets.ts';
 import { graphArchitectures } from '../src/architectures/index.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
@@ -181,7 +181,7 @@ describe('peer check', () => {
 });
 
 /** A measured model with given medians, for the target logic. */
-function fakeModel(subject: 'vgg19' | 'tiny-darknet', side: number, ms: { forward: number; backtrack: number; explain: number; first: number }): OursModelResult {
+function fakeModel(subject: SubjectName, side: number, ms: { forward: number; backtrack: number; explain: number; first: number }): OursModelResult {
   const stats = (m: number) => summarize([m]);
   const layers = { method: 'timestamp-query' as const, layers: [{ name: 'conv1', ms: ms.forward * 0.7 }, { name: 'fc6', ms: ms.forward * 0.3 }] };
   const backtrack = (rule: 'hysm' | 'official') => ({ ...stats(ms.backtrack), rule, target: 0, nodes: 100, levels: [] });
@@ -230,6 +230,34 @@ describe('targets', () => {
     expect(status['Tiny Darknet first result ≤ 2× the warm forward']).toBe('met');
     const miss = checkTargets([env], ratios).find((t) => t.target.startsWith('backtracking (hysm)'))!;
     expect(miss.detail).toMatch(/conv1/);
+  });
+});
+
+describe('targets of the graph architectures', () => {
+  it('ResNet-50 and MobileNetV2 against each WebGPU peer: met, not met with the slowest layers, not measured off 224', () => {
+    const ok = comparePeerOutput([1], [1], 'logits');
+    const env: EnvironmentResult = {
+      environment: 'node',
+      description: 'test',
+      adapter: null,
+      models: [fakeModel('resnet50', 224, { forward: 100, backtrack: 1, explain: 1, first: 1 }), fakeModel('mobilenet_v2', 64, { forward: 10, backtrack: 1, explain: 1, first: 1 })],
+      scaling: [],
+      peers: [
+        { peer: 'tfjs-webgpu', subject: 'resnet50', label: 'ResNet-50', status: 'ok', forward: summarize([1200]), check: ok },
+        { peer: 'ort-webgpu', subject: 'resnet50', label: 'ResNet-50', status: 'ok', forward: summarize([500]), check: ok },
+        { peer: 'tfjs-webgpu', subject: 'mobilenet_v2', label: 'MobileNetV2', status: 'ok', forward: summarize([500]), check: ok },
+      ],
+      errors: [],
+      notes: [],
+    };
+    const targets = checkTargets([env], peerRatios([env]));
+    const byName = new Map(targets.map((t) => [t.target, t]));
+    expect(byName.get('ResNet-50 forward ≥ 10× faster than TensorFlow.js WebGPU')).toMatchObject({ status: 'met', value: '12.0×' });
+    const miss = byName.get('ResNet-50 forward ≥ 10× faster than ONNX Runtime Web WebGPU')!;
+    expect(miss).toMatchObject({ status: 'not met', value: '5.0×' });
+    expect(miss.detail).toMatch(/ONNX Runtime Web WebGPU 500 ms vs ours 100 ms; slowest layers: conv1/);
+    expect(byName.get('MobileNetV2 forward ≥ 10× faster than TensorFlow.js WebGPU')).toMatchObject({ status: 'not measured' });
+    expect(byName.get('MobileNetV2 forward ≥ 10× faster than TensorFlow.js WebGPU')!.detail).toMatch(/this run used 64×64/);
   });
 });
 
