@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { BrowserJob, BrowserJobOutcome, BrowserJobResult, SubjectOnServer } from './browser-jobs.ts';
 import { emptyEnvironment, peerUnsupported, scalingPointOf, type PeerPlan } from './node-runner.ts';
 import type { BenchOptions } from './options.ts';
@@ -97,6 +97,8 @@ async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | '
  * job at once instead of at its time limit.
  */
 async function runJobInFreshBrowser(job: BrowserJob, origin: string, options: BenchOptions, timeoutMs: number, log: (line: string) => void): Promise<JobRun> {
+  // Loaded on first use: the Node-only device bundle carries no puppeteer.
+  const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
     executablePath: options.chromium,
     headless: true,

@@ -7,10 +7,13 @@ import { nodeKernelChoiceStore } from '../src/forward/kernel-choice-store-node.t
 import { measureOurs, measureScalingPoint, type OursSettings } from './measure-ours.ts';
 import type { BenchOptions } from './options.ts';
 import { runPeerInNode } from './peers/node-peers.ts';
+import { bundleInfo } from './bundle-info.ts';
 import type { EnvironmentResult, OursModelResult, PeerName, PeerResult, ScalingPoint } from './report-types.ts';
 import type { PreparedSubject, SubjectName } from './subjects.ts';
 
 export function packageVersion(name: string): string {
+  const bundled = bundleInfo()?.versions[name];
+  if (bundled) return bundled;
   try {
     return JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
   } catch {

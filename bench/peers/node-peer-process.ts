@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeGpuContext } from '../../src/gpu/device-node.ts';
 import type { AdapterJson } from '../browser-jobs.ts';
+import { bundleInfo } from '../bundle-info.ts';
 import { loadSourceModel } from '../subjects.ts';
 import { measurePeer, type PeerRuntime } from './measure-peer.ts';
 import type { NodePeerJob, NodePeerMessage } from './node-peer-job.ts';
@@ -59,6 +60,9 @@ async function nodeRuntime(job: NodePeerJob): Promise<{ runtime: PeerRuntime; ad
       const tf = await import('@tensorflow/tfjs');
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setThreadsCount(job.threads);
+      // Bundled, tfjs cannot find its .wasm files beside its own script.
+      const bundle = bundleInfo();
+      if (bundle) wasm.setWasmPaths(`${bundle.tfjsWasmDir}/`);
       // tfjs-backend-wasm never uses threads in Node (WASM_HAS_MULTITHREAD_SUPPORT is false there, tfjs issue 3830).
       const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
       return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ requestedThreads: job.threads, wasmThreads: wasm.getThreadsCount(), multithread })), adapter: null };
