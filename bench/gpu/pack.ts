@@ -74,6 +74,9 @@ const banner = [
   `import { createRequire as __createRequire } from 'node:module';`,
   `import { fileURLToPath as __fileURLToPath } from 'node:url';`,
   `const require = __createRequire(import.meta.url);`,
+  // Bundled CommonJS (tfjs-backend-wasm's emscripten glue) reads these.
+  `const __filename = __fileURLToPath(import.meta.url);`,
+  `const __dirname = __fileURLToPath(new URL('.', import.meta.url));`,
   `const __fixationsSourceUrl = (path) => new URL(path, import.meta.url).href;`,
   `globalThis.__fixationsBundle = { peerChild: __fileURLToPath(new URL('./node-peer-process.mjs', import.meta.url)), tfjsWasmDir: __fileURLToPath(new URL('./tfjs-wasm', import.meta.url)), versions: ${JSON.stringify(versions)} };`,
 ].join('\n');
@@ -130,8 +133,10 @@ try {
   for (const f of ['package.json', 'index.js', 'dist/linux-x64/dawn.node']) copy(join(nodeModules, 'webgpu', f), join(app, 'node_modules/webgpu', f));
   for (const f of ['package.json', 'lib', 'dist']) copy(join(nodeModules, 'sharp', f), join(app, 'node_modules/sharp', f));
   for (const name of ['@img/colour', 'detect-libc', 'semver', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64']) copy(join(nodeModules, name), join(app, 'node_modules', name));
-  // What Node loads: `onnxruntime-web` (ort.node.min.mjs, the wasm build) and `onnxruntime-web/webgpu` (its bundle with
-  // the asyncify build); nothing else of its 136 MiB dist.
+  // What Node loads: `onnxruntime-web` (ort.node.min.mjs, the wasm build, which imports onnxruntime-common) and
+  // `onnxruntime-web/webgpu` (its bundle with the asyncify build); nothing else of its 136 MiB dist.
+  copy(join(nodeModules, 'onnxruntime-common/package.json'), join(app, 'node_modules/onnxruntime-common/package.json'));
+  copy(join(nodeModules, 'onnxruntime-common/dist/esm'), join(app, 'node_modules/onnxruntime-common/dist/esm'));
   for (const f of ['package.json', ...['ort.node.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.webgpu.bundle.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'].map((f) => `dist/${f}`)]) {
     copy(join(nodeModules, 'onnxruntime-web', f), join(app, 'node_modules/onnxruntime-web', f));
   }

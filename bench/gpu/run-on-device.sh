@@ -12,7 +12,8 @@
 #
 # Settings (environment): FIXATIONS_GPU_MODELS (default "vgg19 tiny-darknet resnet50 mobilenet_v2"),
 # FIXATIONS_BENCH_ARGS (default "--runs 5 --warmup 2 --peer-runs 3 --peer-warmup 1 --peer-timeout 150"),
-# FIXATIONS_STEP_TIMEOUT (seconds per step, default 240), VK_ICD_FILENAMES (a Vulkan driver to use instead of
+# FIXATIONS_STEP_TIMEOUT (seconds per step, default 240), FIXATIONS_TOTAL_TIMEOUT (seconds for everything, default 540,
+# within one 600 s device command), VK_ICD_FILENAMES (a Vulkan driver to use instead of
 # NVIDIA's: how this script is tested on SwiftShader), FIXATIONS_SKIP_TUNE=1.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,13 @@ work=${FIXATIONS_GPU_DIR:-/tmp/fixations-gpu}
 models=${FIXATIONS_GPU_MODELS:-vgg19 tiny-darknet resnet50 mobilenet_v2}
 bench_args=${FIXATIONS_BENCH_ARGS:---runs 5 --warmup 2 --peer-runs 3 --peer-warmup 1 --peer-timeout 150}
 step_timeout=${FIXATIONS_STEP_TIMEOUT:-240}
+# The whole run stays within one device command (600 s at most): each step gets what is left, up to step_timeout.
+deadline=$((SECONDS + ${FIXATIONS_TOTAL_TIMEOUT:-540}))
+limit() {
+  local left=$((deadline - SECONDS))
+  [ "$left" -gt "$step_timeout" ] && left=$step_timeout
+  echo "$left"
+}
 mkdir -p "$out"
 env_file="$out/environment.txt"
 say() { echo "run-on-device: $*" | tee -a "$out/run.log"; }
@@ -90,16 +98,21 @@ export FIXATIONS_CACHE_DIR=$out/cache
 status=0
 if [ "${FIXATIONS_SKIP_TUNE:-}" != 1 ]; then
   say "fixations tune"
-  timeout --kill-after=10 "$step_timeout" "$node" "$app/fixations.mjs" tune > "$out/tune.txt" 2>&1 || { say "tune failed or timed out (exit $?): see tune.txt"; status=1; }
+  timeout --kill-after=10 "$(limit)" "$node" "$app/fixations.mjs" tune > "$out/tune.txt" 2>&1 || { say "tune failed or timed out (exit $?): see tune.txt"; status=1; }
   cp "$FIXATIONS_CACHE_DIR/kernel-choices.json" "$out/kernel-choices.json" 2>/dev/null
 fi
 
 for model in $models; do
-  say "bench $model (Node/Dawn, ours and the four peers)"
+  if [ "$(limit)" -lt 20 ]; then
+    say "no time left for bench $model (FIXATIONS_TOTAL_TIMEOUT)"
+    status=1
+    continue
+  fi
+  say "bench $model (Node/Dawn, ours and the four peers), at most $(limit) s"
   dir=$out/bench/$model
   mkdir -p "$dir"
   # shellcheck disable=SC2086 # FIXATIONS_BENCH_ARGS is a list of flags
-  timeout --kill-after=10 "$step_timeout" "$node" "$app/bench.mjs" --node --only "$model,peers" --tiny-darknet "$root/data/tiny-darknet" --out "$dir" $bench_args > "$dir/bench.log" 2>&1
+  timeout --kill-after=10 "$(limit)" "$node" "$app/bench.mjs" --node --only "$model,peers" --tiny-darknet "$root/data/tiny-darknet" --out "$dir" $bench_args > "$dir/bench.log" 2>&1
   code=$?
   if [ $code -ne 0 ]; then
     say "bench $model failed or timed out (exit $code): see bench/$model/bench.log"
