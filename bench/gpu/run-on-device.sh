@@ -14,7 +14,8 @@
 # FIXATIONS_BENCH_ARGS (default "--runs 5 --warmup 2 --peer-runs 3 --peer-warmup 1 --peer-timeout 150"),
 # FIXATIONS_STEP_TIMEOUT (seconds per step, default 240), FIXATIONS_TOTAL_TIMEOUT (seconds for everything, default 540,
 # within one 600 s device command), VK_ICD_FILENAMES (a Vulkan driver to use instead of
-# NVIDIA's: how this script is tested on SwiftShader), FIXATIONS_SKIP_TUNE=1.
+# NVIDIA's: how this script is tested on SwiftShader), FIXATIONS_SKIP_TUNE=1, FIXATIONS_BUNDLED_VULKAN=1 (the bundle's
+# Vulkan loader even where the machine has one).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bundle=$(cd "${1:-$here}" && pwd)
@@ -32,7 +33,7 @@ limit() {
 }
 mkdir -p "$out"
 env_file="$out/environment.txt"
-say() { echo "run-on-device: $*" | tee -a "$out/run.log"; }
+say() { echo "$(date -u +%T) run-on-device: $*" | tee -a "$out/run.log"; }
 
 if [ ! -f "$bundle/payload.tar.xz" ]; then
   echo "run-on-device: $bundle/payload.tar.xz not found: run \`npm run bench:gpu-pack\` and carry out/gpu-bundle" >&2
@@ -49,7 +50,7 @@ node=$root/node/bin/node
 
 # The Vulkan loader: the machine's if it has one, else Debian's libvulkan1 from the bundle.
 libs=""
-if ! { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; } && ! ls /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib64/libvulkan.so.1 >/dev/null 2>&1; then
+if [ "${FIXATIONS_BUNDLED_VULKAN:-}" = 1 ] || { ! { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; } && ! ls /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib64/libvulkan.so.1 >/dev/null 2>&1; }; then
   libs=$root/vulkan/usr/lib/x86_64-linux-gnu
   say "no Vulkan loader on this machine: using the bundle's ($libs)"
 fi
@@ -86,7 +87,7 @@ fi
   echo "glibc: $(ldd --version 2>/dev/null | head -1)"
   echo "node: $("$node" --version) (bundle)"
   echo "VK_ICD_FILENAMES: ${VK_ICD_FILENAMES:-unset}"
-  [ -n "${VK_ICD_FILENAMES:-}" ] && [ -f "$VK_ICD_FILENAMES" ] && cat "$VK_ICD_FILENAMES"
+  [ -n "${VK_ICD_FILENAMES:-}" ] && [ -f "$VK_ICD_FILENAMES" ] && { cat "$VK_ICD_FILENAMES"; echo; }
   echo "LD_LIBRARY_PATH: ${LD_LIBRARY_PATH:-unset}"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
   echo
@@ -108,7 +109,7 @@ for model in $models; do
     status=1
     continue
   fi
-  say "bench $model (Node/Dawn, ours and the four peers), at most $(limit) s"
+  say "bench $model (Node/Dawn, ours and the peers), at most $(limit) s"
   dir=$out/bench/$model
   mkdir -p "$dir"
   # shellcheck disable=SC2086 # FIXATIONS_BENCH_ARGS is a list of flags
