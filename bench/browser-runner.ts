@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { BrowserJob, BrowserJobOutcome, BrowserJobResult, SubjectOnServer } from './browser-jobs.ts';
-import { emptyEnvironment, scalingPointOf, type PeerPlan } from './node-runner.ts';
+import { emptyEnvironment, peerUnsupported, scalingPointOf, type PeerPlan } from './node-runner.ts';
 import type { BenchOptions } from './options.ts';
 import type { EnvironmentResult, PeerResult } from './report-types.ts';
 import { startStaticServer, type ServedFile } from './static-server.ts';
@@ -97,6 +97,8 @@ async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | '
  * job at once instead of at its time limit.
  */
 async function runJobInFreshBrowser(job: BrowserJob, origin: string, options: BenchOptions, timeoutMs: number, log: (line: string) => void): Promise<JobRun> {
+  // Loaded on first use: the Node-only device bundle carries no puppeteer.
+  const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
     executablePath: options.chromium,
     headless: true,
@@ -217,9 +219,15 @@ export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions,
         const referenceUrl = `/data/${subject.name}/reference.f32`;
         files.set(referenceUrl, bytesOf(peers!.references.get(subject.name)!));
         const onnxPath = peers!.onnxPaths.get(subject.name);
-        const onnxUrl = onnxPath ? `/data/${subject.name}/model.onnx` : null;
-        if (onnxPath) files.set(`/data/${subject.name}/model.onnx`, { path: onnxPath });
+        // Not model.onnx: that is where a `--model` subject's own file is served.
+        const onnxUrl = onnxPath ? `/data/${subject.name}/peer.onnx` : null;
+        if (onnxPath) files.set(`/data/${subject.name}/peer.onnx`, { path: onnxPath });
         for (const peer of peers!.peers) {
+          const unsupported = peerUnsupported(peers!, peer, subject);
+          if (unsupported) {
+            environment.peers.push(unsupported);
+            continue;
+          }
           const job: BrowserJob = { kind: 'peer', peer, subject: served, referenceUrl, onnxUrl, warmup: options.peerWarmup, runs: options.peerRuns, threads: options.threads };
           const outcome = outcomeOf(await run(job, options.peerTimeoutS * 1000, `${peer} on ${subject.label}`), options.peerTimeoutS, '--peer-timeout');
           let result: PeerResult;

@@ -156,7 +156,7 @@ export function reportMarkdown(report: BenchReport): string {
   }
   if (report.targets.length > 0) {
     sections.push(
-      `### Targets (VGG19 at 224×224; forward ≤ ${targetValues.vggForwardMs / 1000} s, ≥ ${targetValues.peerSpeedup}× the WebGPU peers, backtracking ≤ ${targetValues.backtrackShare * 100}% of the forward, Tiny Darknet explain ≤ ${targetValues.tinyDarknetExplainMs / 1000} s, first result ≤ ${targetValues.firstResultFactor}× warm)\n\n` +
+      `### Targets (at 224×224; VGG19 forward ≤ ${targetValues.vggForwardMs / 1000} s, ≥ ${targetValues.peerSpeedup}× the WebGPU peers, backtracking ≤ ${targetValues.backtrackShare * 100}% of the forward, Tiny Darknet explain ≤ ${targetValues.tinyDarknetExplainMs / 1000} s, first result ≤ ${targetValues.firstResultFactor}× warm; ResNet-50 and MobileNetV2 forward ≥ ${targetValues.graphPeerSpeedup}× the WebGPU peers)\n\n` +
         markdownTable(['Target', 'Environment', 'Value', 'Status', 'Detail'], report.targets.map((t) => [t.target, t.environment, t.value, t.status, t.detail ?? ''])),
     );
   }

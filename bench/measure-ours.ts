@@ -19,6 +19,7 @@ import { probabilities, topPredictions } from '../src/explain/predictions.ts';
 import type { BacktrackStats, LayerTimes, OursModelResult, ScalingPoint, SweepPoint } from './report-types.ts';
 import { median, timeOnce, timeRepeated } from './stats.ts';
 import { vggPhoto, type PreparedSubject } from './subjects.ts';
+import { logitsTensor } from './peers/logits.ts';
 
 export interface OursSettings {
   /** The kernels to run: the adapter's cached tuning, else its class's defaults (as the CLI and the page do). */
@@ -32,10 +33,7 @@ export interface OursSettings {
 
 export { parameterCount };
 
-/** The tensor holding the logits: the softmax's input when the model ends in softmax, else the output. */
-export function logitsTensor(model: Model): string {
-  return endsInSoftmax(model) ? model.nodes.find((n) => n.output === model.output)!.inputs[0] : model.output;
-}
+export { logitsTensor };
 
 function treeNodes(tree: FixationTree): { nodes: number; levels: { name: string; nodes: number }[] } {
   const levels = tree.levels.map((l) => ({ name: l.name, nodes: l.nodes.length }));

@@ -7,10 +7,13 @@ import { nodeKernelChoiceStore } from '../src/forward/kernel-choice-store-node.t
 import { measureOurs, measureScalingPoint, type OursSettings } from './measure-ours.ts';
 import type { BenchOptions } from './options.ts';
 import { runPeerInNode } from './peers/node-peers.ts';
-import type { EnvironmentResult, OursModelResult, PeerName, ScalingPoint } from './report-types.ts';
+import { bundleInfo } from './bundle-info.ts';
+import type { EnvironmentResult, OursModelResult, PeerName, PeerResult, ScalingPoint } from './report-types.ts';
 import type { PreparedSubject, SubjectName } from './subjects.ts';
 
 export function packageVersion(name: string): string {
+  const bundled = bundleInfo()?.versions[name];
+  if (bundled) return bundled;
   try {
     return JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
   } catch {
@@ -85,12 +88,25 @@ export interface PeerPlan {
   peers: PeerName[];
   references: Map<SubjectName, Float32Array>;
   onnxPaths: Map<SubjectName, string>;
+  /** Why a subject has no .onnx file (ONNX cannot express it exactly): its ONNX Runtime peers are unsupported. */
+  onnxErrors: Map<SubjectName, string>;
 }
 
-/** Each peer on each VGG subject, one child process at a time. */
+/** The result of a peer that cannot run a subject at all (no exact ONNX file), or null when it can. */
+export function peerUnsupported(plan: PeerPlan, peer: PeerName, subject: PreparedSubject): PeerResult | null {
+  const why = peer.startsWith('ort-') ? plan.onnxErrors.get(subject.name) : undefined;
+  return why ? { peer, subject: subject.name, label: subject.label, status: 'unsupported', message: why } : null;
+}
+
+/** Each peer on each subject, one child process at a time. */
 export async function measurePeersInNode(plan: PeerPlan, options: BenchOptions, environment: EnvironmentResult, log: (line: string) => void): Promise<void> {
   for (const subject of plan.subjects) {
     for (const peer of plan.peers) {
+      const unsupported = peerUnsupported(plan, peer, subject);
+      if (unsupported) {
+        environment.peers.push(unsupported);
+        continue;
+      }
       const { result } = await runPeerInNode(
         {
           peer,

@@ -5,6 +5,8 @@ import { formatMs } from './format.ts';
 export const targetValues = {
   vggForwardMs: 10_000,
   peerSpeedup: 7,
+  /** Issue 16: ResNet-50 and MobileNetV2 forward against both WebGPU peers. */
+  graphPeerSpeedup: 10,
   backtrackShare: 0.1,
   tinyDarknetExplainMs: 500,
   firstResultFactor: 2,
@@ -112,9 +114,45 @@ function tinyDarknetChecks(env: EnvironmentResult, tiny: OursModelResult | undef
   ];
 }
 
+/** The graph architectures' targets: forward ≥ 10× faster than each WebGPU peer, when the model was measured. */
+const graphSubjects = [
+  ['resnet50', 'ResNet-50'],
+  ['mobilenet_v2', 'MobileNetV2'],
+] as const;
+
+function graphChecks(env: EnvironmentResult, ratios: PeerRatio[]): TargetCheck[] {
+  const e = env.environment;
+  const checks: TargetCheck[] = [];
+  for (const [subject, label] of graphSubjects) {
+    const ours = env.models.find((m) => m.subject === subject);
+    if (!ours) continue;
+    for (const peer of ['tfjs-webgpu', 'ort-webgpu'] as const) {
+      const name = `${label} forward ≥ ${targetValues.graphPeerSpeedup}× faster than ${peerLabels[peer]}`;
+      if (ours.input[1] !== targetInputSize) {
+        checks.push(notMeasured(name, e, `targets are for ${targetInputSize}×${targetInputSize}; this run used ${ours.input[1]}×${ours.input[2]} (--vgg-input)`));
+        continue;
+      }
+      const ratio = ratios.find((r) => r.environment === e && r.subject === subject && r.peer === peer);
+      const result = env.peers.find((p) => p.peer === peer && p.subject === subject);
+      if (!ratio) {
+        checks.push(notMeasured(name, e, result ? `${peerLabels[peer]}: ${result.status}${result.message ? ` (${result.message})` : ''}` : `${peerLabels[peer]} was not run`));
+        continue;
+      }
+      const detail = `${peerLabels[peer]} ${formatMs(ratio.peerMedianMs)} vs ours ${formatMs(ratio.oursMedianMs)}${ratio.peerCheckOk ? '' : ' (peer output differs)'}`;
+      const met = ratio.ratio >= targetValues.graphPeerSpeedup;
+      checks.push({
+        ...check(name, e, `${ratio.ratio.toFixed(1)}×`, met),
+        detail: met ? detail : `${detail}; slowest layers: ${slowestLayers(ours.perLayer.forward)}`,
+      });
+    }
+  }
+  return checks;
+}
+
 export function checkTargets(environments: EnvironmentResult[], ratios: PeerRatio[]): TargetCheck[] {
   return environments.flatMap((env) => [
     ...vggChecks(env, env.models.find((m) => m.subject === 'vgg19'), ratios),
     ...tinyDarknetChecks(env, env.models.find((m) => m.subject === 'tiny-darknet')),
+    ...graphChecks(env, ratios),
   ]);
 }

@@ -7,17 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBenchmark, type BenchRun } from '../bench/benchmark.ts';
 import { defaultBenchOptions, parseBenchOptions } from '../bench/options.ts';
 import { comparePeerOutput } from '../bench/peers/compare.ts';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { logitsTensor } from '../bench/peers/logits.ts';
 import { onnxNames } from '../bench/peers/onnx-names.ts';
-import { readOnnx, writeOnnx } from '../bench/peers/onnx-writer.ts';
-import { tfjsSession } from '../bench/peers/tfjs-model.ts';
+import { writePeerOnnx } from '../bench/peers/peer-onnx.ts';
+import { buildTfjsModel, chwToHwc, tfjsSession } from '../bench/peers/tfjs-model.ts';
 import type { EnvironmentResult, OursModelResult } from '../bench/report-types.ts';
 import { median, summarize, timeRepeated } from '../bench/stats.ts';
-import { vggMiniOptions } from '../bench/subjects.ts';
+import { vggMiniOptions, type SubjectName } from '../bench/subjects.ts';
 import { checkTargets, peerRatios } from '../bench/targets.ts';
+import { graphArchitectures } from '../src/architectures/index.ts';
 import { vggArchitecture } from '../src/architectures/vgg.ts';
+import type { Architecture, Model } from '../src/graph/model.ts';
+import type { DenseLayer } from '../src/ops/layers.ts';
 import { randomModel } from '../src/graph/random-model.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { expectClose } from './helpers/compare.ts';
+import { everyOpArchitectures } from './helpers/every-op-graphs.ts';
 import { randomInput } from './helpers/nets.ts';
 
 const mini = () => randomModel(vggArchitecture(19, vggMiniOptions), 5);
@@ -67,36 +74,48 @@ describe('options', () => {
   });
 });
 
-describe('ONNX writer', () => {
-  it('writes a graph whose nodes, initializers and shapes parse back', () => {
+/** A model of `arch` with seeded weights, an input, and every tensor of the CPU reference on it. */
+function referenceCase(arch: Architecture, seed: number): { model: Model; input: Float32Array; reference: Map<string, Float32Array> } {
+  const model = randomModel(arch, seed);
+  const { channels, height, width } = model.input;
+  const input = randomInput(channels * height * width, seed + 1);
+  return { model, input, reference: forwardReference(model, input) };
+}
+
+/** The graphs the peers must run: every op and option, VGG-mini, and ResNet-50 and MobileNetV2 at 32×32. */
+function peerCases(): [string, Architecture][] {
+  return [
+    ...everyOpArchitectures().map((a): [string, Architecture] => [a.name, a]),
+    ['vgg-mini', vggArchitecture(19, vggMiniOptions)],
+    ['resnet50 at 32', graphArchitectures.resnet50({ inputSize: 32, classes: 10 }).architecture],
+    ['mobilenet_v2 at 32', graphArchitectures.mobilenet_v2({ inputSize: 32, classes: 10 }).architecture],
+  ];
+}
+
+describe('the peers\' ONNX file (the project\'s writer, outputs renamed)', () => {
+  it('names the input and outputs as the runtimes read them; the weights are ours', () => {
     const model = mini();
-    const onnx = readOnnx(writeOnnx(model));
-    expect(onnx.ir_version).toBe(8);
-    expect(onnx.opset_import).toEqual([{ domain: '', version: 13 }]);
-    const graph = onnx.graph;
-    expect(graph.input.map((i: { name: string }) => i.name)).toEqual([onnxNames.input]);
-    expect(graph.input[0].type.tensor_type.shape.dim.map((d: { dim_value: number }) => d.dim_value)).toEqual([1, 3, 32, 32]);
-    expect(graph.output.map((o: { name: string }) => o.name)).toEqual([onnxNames.logits, onnxNames.probabilities]);
-    const convs = graph.node.filter((n: { op_type: string }) => n.op_type === 'Conv');
-    expect(convs).toHaveLength(16);
-    expect(graph.node.filter((n: { op_type: string }) => n.op_type === 'Gemm')).toHaveLength(3);
-    expect(graph.node.at(-1).op_type).toBe('Softmax');
-    const byName = new Map(graph.initializer.map((t: { name: string }) => [t.name, t]));
-    expect((byName.get('conv1_1.weight') as { dims: number[] }).dims).toEqual([4, 3, 3, 3]);
-    expect((byName.get('fc6.weight') as { dims: number[] }).dims).toEqual([16, 8]);
-    expect((byName.get('fc8.bias') as { dims: number[] }).dims).toEqual([10]);
-    const fc6 = byName.get('fc6.weight') as { raw_data: Uint8Array };
-    expect(fc6.raw_data.byteLength).toBe(16 * 8 * 4);
+    const onnx = fromBinary(ModelProtoSchema, writePeerOnnx(model));
+    const graph = onnx.graph!;
+    expect(graph.input.map((i) => i.name)).toEqual([onnxNames.input]);
+    expect(graph.output.map((o) => o.name)).toEqual([onnxNames.logits, onnxNames.probabilities]);
+    expect(graph.node.filter((n) => n.opType === 'Conv')).toHaveLength(16);
+    expect(graph.node.filter((n) => n.opType === 'Gemm')).toHaveLength(3);
+    expect(graph.node.at(-1)!.opType).toBe('Softmax');
+    expect(graph.node.at(-1)!.output).toEqual([onnxNames.probabilities]);
+    expect(graph.node.find((n) => n.output.includes(onnxNames.logits))!.name).toBe('fc8');
+    const fc6 = graph.initializer.find((t) => t.name === 'fc6.weight')!;
+    expect(fc6.dims.map(Number)).toEqual([16, 8]);
+    expect(new Float32Array(fc6.rawData.slice().buffer)).toEqual((model.nodes.find((n) => n.name === 'fc6') as DenseLayer).weight);
   });
 
-  it('runs in ONNX Runtime (wasm, Node) to the CPU reference', async () => {
-    const model = mini();
-    const input = randomInput(3 * 32 * 32, 11);
-    const session = await ort.InferenceSession.create(writeOnnx(model), { executionProviders: ['wasm'] });
+  it.each(peerCases())('%s runs in ONNX Runtime (wasm, Node) to the CPU reference', async (_name, arch) => {
+    const { model, input, reference } = referenceCase(arch, 21);
+    const session = await ort.InferenceSession.create(writePeerOnnx(model), { executionProviders: ['wasm'] });
     try {
-      const out = await session.run({ [onnxNames.input]: new ort.Tensor('float32', input, [1, 3, 32, 32]) });
-      const reference = forwardReference(model, input);
-      expectClose(out[onnxNames.logits].data as Float32Array, reference.get('fc8')!, 1e-4, 'ONNX logits');
+      const { channels, height, width } = model.input;
+      const out = await session.run({ [onnxNames.input]: new ort.Tensor('float32', input, [1, channels, height, width]) });
+      expectClose(out[onnxNames.logits].data as Float32Array, reference.get(logitsTensor(model))!, 1e-4, 'ONNX logits');
       expectClose(out[onnxNames.probabilities].data as Float32Array, reference.get(model.output)!, 1e-4, 'ONNX probabilities');
     } finally {
       await session.release();
@@ -104,19 +123,49 @@ describe('ONNX writer', () => {
   });
 });
 
-describe('TensorFlow.js model', () => {
-  it('runs our weights, channels-last, to the CPU reference (cpu backend)', async () => {
+describe('TensorFlow.js model from any graph', () => {
+  it.each(peerCases())('%s: the logits equal the CPU reference (cpu backend, channels-last)', async (_name, arch) => {
     await tf.setBackend('cpu');
-    const model = mini();
-    const input = randomInput(3 * 32 * 32, 12);
+    const { model, input, reference } = referenceCase(arch, 22);
     const session = tfjsSession(tf, model);
     try {
-      const logits = await session.run(input);
-      const reference = forwardReference(model, input);
-      expectClose(logits, reference.get('fc8')!, 1e-4, 'tfjs logits');
+      expectClose(await session.run(input), reference.get(logitsTensor(model))!, 1e-4, 'tfjs logits');
     } finally {
       session.dispose();
     }
+  });
+
+  it('every tensor of the every-op graphs equals the reference, through each way of writing an op', async () => {
+    await tf.setBackend('cpu');
+    const layerClasses = new Set<string>();
+    for (const arch of everyOpArchitectures()) {
+      const { model, input, reference } = referenceCase(arch, 23);
+      // Flattens read by dense layers are in tfjs's HWC order by design; every other tensor is read back as CHW.
+      const readByDenseOnly = (tensor: string) => model.nodes.filter((m) => m.inputs.includes(tensor)).every((m) => m.kind === 'dense');
+      const tensors = model.nodes.filter((n) => !(n.kind === 'flatten' && readByDenseOnly(n.output))).map((n) => n.output);
+      const net = buildTfjsModel(tf, model, tensors);
+      for (const layer of net.layers) layerClasses.add(`${layer.getClassName()}${'padding' in layer ? `:${(layer as unknown as { padding: string }).padding}` : ''}`);
+      const { channels, height, width } = model.input;
+      const x = tf.tensor4d(chwToHwc(input, model.input), [1, height, width, channels]);
+      const outputs = net.predict(x) as tf.Tensor[];
+      tensors.forEach((tensor, i) => expectClose(outputs[i].dataSync(), reference.get(tensor)!, 1e-4, `${model.name} ${tensor}`));
+      tf.dispose([x, ...outputs]);
+      net.dispose();
+    }
+    // SAME padding where it is ours, explicit padding elsewhere; depthwise, grouped (sliced), LRN and the pools' own layers.
+    for (const expected of ['Conv2D:same', 'Conv2D:valid', 'ZeroPadding2D', 'DepthwiseConv2D:same', 'MaxPooling2D:valid', 'AveragePooling2D:same', 'AveragePooling2D:valid', 'FixationsOp', 'Concatenate', 'BatchNormalization', 'Permute', 'Reshape']) {
+      expect([...layerClasses].some((c) => c === expected || c.startsWith(`${expected}:`)), `${expected} in ${[...layerClasses].join(', ')}`).toBe(true);
+    }
+  });
+
+  it('refuses what tfjs cannot compute exactly, naming the node', () => {
+    const [arch] = everyOpArchitectures();
+    const evenLrn = { ...arch, nodes: arch.nodes.map((n) => (n.kind === 'lrn' ? { ...n, size: 4 } : n)) };
+    expect(() => buildTfjsModel(tf, randomModel(evenLrn, 1))).toThrow(/^lrn: LRN of even size 4/);
+    const b = everyOpArchitectures()[1];
+    const uneven = { ...b, nodes: b.nodes.map((n) => (n.kind === 'adaptiveAvgPool' ? { ...n, outHeight: 3 } : n)) };
+    const fixed = { ...uneven, nodes: uneven.nodes.map((n) => (n.name === 'vbn' ? { ...n, channels: 59 } : n.name === 'fc' ? { ...n, inFeatures: 59 } : n)) };
+    expect(() => buildTfjsModel(tf, randomModel(fixed, 1))).toThrow(/^ada: an adaptive average pool from 8×12 to 3×3/);
   });
 });
 
@@ -132,7 +181,7 @@ describe('peer check', () => {
 });
 
 /** A measured model with given medians, for the target logic. */
-function fakeModel(subject: 'vgg19' | 'tiny-darknet', side: number, ms: { forward: number; backtrack: number; explain: number; first: number }): OursModelResult {
+function fakeModel(subject: SubjectName, side: number, ms: { forward: number; backtrack: number; explain: number; first: number }): OursModelResult {
   const stats = (m: number) => summarize([m]);
   const layers = { method: 'timestamp-query' as const, layers: [{ name: 'conv1', ms: ms.forward * 0.7 }, { name: 'fc6', ms: ms.forward * 0.3 }] };
   const backtrack = (rule: 'hysm' | 'official') => ({ ...stats(ms.backtrack), rule, target: 0, nodes: 100, levels: [] });
@@ -181,6 +230,34 @@ describe('targets', () => {
     expect(status['Tiny Darknet first result ≤ 2× the warm forward']).toBe('met');
     const miss = checkTargets([env], ratios).find((t) => t.target.startsWith('backtracking (hysm)'))!;
     expect(miss.detail).toMatch(/conv1/);
+  });
+});
+
+describe('targets of the graph architectures', () => {
+  it('ResNet-50 and MobileNetV2 against each WebGPU peer: met, not met with the slowest layers, not measured off 224', () => {
+    const ok = comparePeerOutput([1], [1], 'logits');
+    const env: EnvironmentResult = {
+      environment: 'node',
+      description: 'test',
+      adapter: null,
+      models: [fakeModel('resnet50', 224, { forward: 100, backtrack: 1, explain: 1, first: 1 }), fakeModel('mobilenet_v2', 64, { forward: 10, backtrack: 1, explain: 1, first: 1 })],
+      scaling: [],
+      peers: [
+        { peer: 'tfjs-webgpu', subject: 'resnet50', label: 'ResNet-50', status: 'ok', forward: summarize([1200]), check: ok },
+        { peer: 'ort-webgpu', subject: 'resnet50', label: 'ResNet-50', status: 'ok', forward: summarize([500]), check: ok },
+        { peer: 'tfjs-webgpu', subject: 'mobilenet_v2', label: 'MobileNetV2', status: 'ok', forward: summarize([500]), check: ok },
+      ],
+      errors: [],
+      notes: [],
+    };
+    const targets = checkTargets([env], peerRatios([env]));
+    const byName = new Map(targets.map((t) => [t.target, t]));
+    expect(byName.get('ResNet-50 forward ≥ 10× faster than TensorFlow.js WebGPU')).toMatchObject({ status: 'met', value: '12.0×' });
+    const miss = byName.get('ResNet-50 forward ≥ 10× faster than ONNX Runtime Web WebGPU')!;
+    expect(miss).toMatchObject({ status: 'not met', value: '5.0×' });
+    expect(miss.detail).toMatch(/ONNX Runtime Web WebGPU 500 ms vs ours 100 ms; slowest layers: conv1/);
+    expect(byName.get('MobileNetV2 forward ≥ 10× faster than TensorFlow.js WebGPU')).toMatchObject({ status: 'not measured' });
+    expect(byName.get('MobileNetV2 forward ≥ 10× faster than TensorFlow.js WebGPU')!.detail).toMatch(/this run used 64×64/);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onnxSchema } from '../bench/peers/onnx-writer.ts';
+import { OnnxBuilder } from '../src/loaders/onnx/write-onnx.ts';
 import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
 import { readBuffers } from '../src/gpu/buffers.ts';
@@ -131,27 +131,17 @@ describe('relu6, concat, batchnorm, lrn and activation: shape rules and referenc
   });
 
   it('LRN equals ONNX Runtime\'s LRN (odd sizes, windows clipped at both ends)', async () => {
-    const ModelProto = onnxSchema().lookupType('onnx.ModelProto');
     const shape = { channels: 7, height: 3, width: 2 };
     const input = randomInput(elementCount(shape), 3).map((v) => v * 3);
     const dims = [1, shape.channels, shape.height, shape.width];
-    const value = (name: string) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
     // ONNX Runtime takes odd sizes only (so does Caffe); even ones are checked by hand below.
     for (const [size, alpha, beta, bias] of [[5, 0.3, 0.75, 2], [3, 1, 0.6, 1.5], [1, 2, 0.5, 1], [9, 0.1, 0.75, 1]]) {
       const spec: LrnSpec = { kind: 'lrn', name: 'lrn', size, alpha, beta, bias };
-      const attribute = [
-        { name: 'size', type: 2, i: size },
-        { name: 'alpha', type: 1, f: alpha },
-        { name: 'beta', type: 1, f: beta },
-        { name: 'bias', type: 1, f: bias },
-      ];
-      const bytes = ModelProto.encode(
-        ModelProto.fromObject({
-          ir_version: 8,
-          opset_import: [{ domain: '', version: 13 }],
-          graph: { name: 'lrn', node: [{ op_type: 'LRN', name: 'lrn', input: ['x'], output: ['y'], attribute }], input: [value('x')], output: [value('y')] },
-        }),
-      ).finish();
+      const bytes = new OnnxBuilder()
+        .input('x', dims)
+        .output('y', dims)
+        .node('LRN', ['x'], ['y'], { size, alpha: { float: alpha }, beta: { float: beta }, bias: { float: bias } }, 'lrn')
+        .write('lrn').bytes;
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
       try {
         const out = await session.run({ x: new ort.Tensor('float32', input, dims) });

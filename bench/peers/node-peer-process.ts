@@ -5,10 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeGpuContext } from '../../src/gpu/device-node.ts';
 import type { AdapterJson } from '../browser-jobs.ts';
+import { bundleInfo } from '../bundle-info.ts';
 import { loadSourceModel } from '../subjects.ts';
 import { measurePeer, type PeerRuntime } from './measure-peer.ts';
 import type { NodePeerJob, NodePeerMessage } from './node-peer-job.ts';
 import { ortRuntime, tfjsRuntime, type Ort } from './runtimes.ts';
+import { TfjsUnsupported } from './tfjs-model.ts';
 
 function send(message: NodePeerMessage): Promise<void> {
   return new Promise((done) => process.send!(message, undefined, undefined, () => done()));
@@ -58,6 +60,9 @@ async function nodeRuntime(job: NodePeerJob): Promise<{ runtime: PeerRuntime; ad
       const tf = await import('@tensorflow/tfjs');
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setThreadsCount(job.threads);
+      // Bundled, tfjs cannot find its .wasm files beside its own script.
+      const bundle = bundleInfo();
+      if (bundle) wasm.setWasmPaths(`${bundle.tfjsWasmDir}/`);
       // tfjs-backend-wasm never uses threads in Node (WASM_HAS_MULTITHREAD_SUPPORT is false there, tfjs issue 3830).
       const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
       return { runtime: await tfjsRuntime(tf, 'wasm', model, () => ({ requestedThreads: job.threads, wasmThreads: wasm.getThreadsCount(), multithread })), adapter: null };
@@ -89,7 +94,7 @@ process.once('message', (job: NodePeerJob) => {
       await send({ kind: 'done', result, adapter });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await send({ kind: 'failed', message, unsupported: error instanceof UnsupportedInNode });
+      await send({ kind: 'failed', message, unsupported: error instanceof UnsupportedInNode || error instanceof TfjsUnsupported });
     }
     // Dawn and the wasm thread pools keep the event loop alive; the parent has what it needs.
     process.exit(0);

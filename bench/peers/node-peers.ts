@@ -2,10 +2,16 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AdapterJson } from '../browser-jobs.ts';
+import { bundleInfo } from '../bundle-info.ts';
 import type { PeerResult } from '../report-types.ts';
 import type { NodePeerJob, NodePeerMessage } from './node-peer-job.ts';
 
-const childScript = fileURLToPath(new URL('./node-peer-process.ts', import.meta.url));
+/** The child: this folder's TypeScript through tsx, or in the device bundle its bundled .mjs with plain node. */
+function childProcess(): { script: string; execArgv: string[] } {
+  const bundle = bundleInfo();
+  if (bundle) return { script: bundle.peerChild, execArgv: [] };
+  return { script: fileURLToPath(new URL('./node-peer-process.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
 
 export async function runPeerInNode(
   job: NodePeerJob,
@@ -14,7 +20,8 @@ export async function runPeerInNode(
 ): Promise<{ result: PeerResult; adapter: AdapterJson | null }> {
   const base = { peer: job.peer, subject: job.subject.name, label: job.subject.label };
   // tsx runs the TypeScript child; the Vulkan environment is inherited from this process.
-  const child = fork(childScript, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { script, execArgv } = childProcess();
+  const child = fork(script, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: PeerResult, adapter: AdapterJson | null = null) => {
