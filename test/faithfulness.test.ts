@@ -22,7 +22,8 @@ import { Explainer } from '../src/explain/explain.ts';
 import { centreMap, inputMapToPhoto, methodMap, MethodUnavailableError, parseMethods, photoMapToInput, resizeBilinearCentres, seedOf } from '../src/explain/methods.ts';
 import { probabilities } from '../src/explain/predictions.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
-import { resampleGeometry } from '../src/model/preprocess.ts';
+import { resampleGeometry, unitRgbPreprocess } from '../src/model/preprocess.ts';
+import { chain } from '../src/graph/model.ts';
 import { AttentionMapper } from '../src/postprocess/attention-mapper.ts';
 import { defaultMapSettings } from '../src/postprocess/settings.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -337,6 +338,64 @@ describe('the eval faithfulness command', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/bad\.csv: expected a header starting file,class/);
   }, 120_000);
+});
+
+describe('--method in explain, explain --out, eval saliency and eval localization', () => {
+  it('makes each method\'s maps: rows per method, a CAM JSON, Grad-CAM pictures; a refused method names the model', async () => {
+    const fixture = await tinyFixture();
+    const masks = join(scratch, 'masks');
+    await import('node:fs').then((fs) => fs.mkdirSync(masks, { recursive: true }));
+    for (const f of fixture.files) {
+      const mask = Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i % 24 >= 6 && i % 24 < 18 ? 255 : 0)));
+      await sharp(mask, { raw: { width: 24, height: 20, channels: 1 } }).png().toFile(join(masks, f));
+    }
+    const wnids = join(scratch, 'wnids.txt');
+    writeFileSync(wnids, Array.from({ length: 10 }, (_, i) => `n${i}`).join('\n'));
+    const model = ['--model', fixture.cfg, '--sigma', '3'];
+    const [saliency, localization, camJson, out] = await Promise.all([
+      fixations('eval', 'saliency', ...model, '--images', fixture.images, '--masks', masks, '--method', 'fixations,centre,gradcam'),
+      fixations('eval', 'localization', ...model, '--images', fixture.images, '--labels', fixture.labels, '--wnids', wnids, '--method', 'all'),
+      fixations('explain', fixture.images + '/a.png', ...model, '--method', 'cam', '--json', join(scratch, 'cam.json')),
+      fixations('explain', fixture.images, ...model, '--method', 'gradcam', '--out', join(scratch, 'out')),
+    ]);
+    expect(saliency.code, saliency.stderr).toBe(0);
+    expect(saliency.stdout).toMatch(/\| fixations-hysm \| 2 \|[^\n]*\n\| centre \| 2 \|[^\n]*\n\| gradcam \| 2 \|/);
+    expect(localization.code, localization.stderr).toBe(0);
+    for (const m of ['fixations-hysm', 'fixations-official', 'gradcam', 'cam', 'centre', 'random']) expect(localization.stdout).toMatch(new RegExp(`\\| ${m} \\| 2 \\|`));
+    expect(camJson.code, camJson.stderr).toBe(0);
+    const cam = JSON.parse(readFileSync(join(scratch, 'cam.json'), 'utf8'));
+    expect(cam).toMatchObject({ method: 'cam', layer: 'pool1', map: { width: 24, height: 20 } });
+    expect(Math.max(...cam.map.values)).toBe(1);
+    expect(out.code, out.stderr).toBe(0);
+    expect(readdirSync(join(scratch, 'out')).sort()).toEqual(['a.png.box.png', 'a.png.heatmap.png', 'a.png.json', 'a.png.saliency.png', 'b.png.box.png', 'b.png.heatmap.png', 'b.png.json', 'b.png.saliency.png', 'summary.json']);
+    expect(JSON.parse(readFileSync(join(scratch, 'out', 'a.png.json'), 'utf8'))).toMatchObject({ method: 'gradcam', run: { method: 'gradcam' } });
+    // A model whose head is flatten → dense → dense has no CAM.
+    const dense = randomModel(
+      {
+        name: 'dense-head',
+        input: { channels: 3, height: 8, width: 8 },
+        preprocess: unitRgbPreprocess(8, 8),
+        ...chain([
+          { kind: 'conv2d', name: 'c1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 4, activation: 'relu' },
+          { kind: 'maxpool', name: 'p1', size: 2, stride: 2 },
+          { kind: 'flatten', name: 'flat' },
+          { kind: 'dense', name: 'd1', inFeatures: 4 * 4 * 4, outFeatures: 5, activation: 'linear' },
+          { kind: 'softmax', name: 'prob' },
+        ]),
+      },
+      4,
+    );
+    const { writeTfjs } = await import('./helpers/writers.ts');
+    const { modelJson, shards } = writeTfjs(dense);
+    const tfjs = join(scratch, 'tfjs');
+    await import('node:fs').then((fs) => fs.mkdirSync(tfjs, { recursive: true }));
+    writeFileSync(join(tfjs, 'model.json'), modelJson);
+    for (const [name, data] of shards) writeFileSync(join(tfjs, name), data);
+    const refused = await fixations('explain', fixture.images + '/a.png', '--model', join(tfjs, 'model.json'), '--method', 'cam');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: .*: CAM needs a head "spatial tensor → global average pool/m);
+    expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/);
+  }, 180_000);
 });
 
 describeWithSharedData('eval faithfulness on the ResNet-20 labels', 'resnet20-cifar10', (dir) => {
