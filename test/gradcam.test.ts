@@ -1,7 +1,8 @@
 /**
- * Explainer.gradcam / cam on the GPU forward against the CPU references: the forward reference from the GPU's own
+ * Explainer.gradcam (GPU forward, GPU backward) against the CPU references: the forward reference from the GPU's own
  * input tensor, the gradient reference, Grad-CAM's definition written out here; CAM against Grad-CAM at the pooled
- * tensor (for a linear GAP head the gradient there is the class's weights over the plane size, so CAM = plane · Grad-CAM).
+ * tensor (for a linear GAP head the gradient there is the class's weights over the plane size, so CAM = plane · Grad-CAM),
+ * on random models and on Tiny Darknet's real weights where ../shared/data has them.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Explainer, type ForwardState } from '../src/explain/explain.ts';
@@ -15,6 +16,9 @@ import { gradientReference } from '../src/reference/gradient.ts';
 import { gradientArchitectures } from './helpers/gradient-nets.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { darknetLikeArchitecture } from './helpers/nets.ts';
+import { describeWithSharedData } from './helpers/shared-data.ts';
+import { decodeImageFile } from '../src/image/decode-node.ts';
+import { loadModelFile } from '../src/weights/load-model-node.ts';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -48,9 +52,15 @@ async function explainerFor(model: Model, keep: string[] = []): Promise<{ explai
 }
 
 /** Grad-CAM from the CPU references on the GPU's own input, written out from its definition. */
-async function expectedGradcam(explainer: Explainer, target: number, layer: string): Promise<Float32Array> {
-  const input = (await explainer.gpuModel.readActivations([inputTensor])).get(inputTensor)!;
-  const activations = forwardReference(explainer.model, input);
+const referenceForwards = new WeakMap<ForwardState, Map<string, Float32Array>>();
+
+async function expectedGradcam(explainer: Explainer, state: ForwardState, target: number, layer: string): Promise<Float32Array> {
+  let activations = referenceForwards.get(state);
+  if (!activations) {
+    const input = (await explainer.gpuModel.readActivations([inputTensor])).get(inputTensor)!;
+    activations = forwardReference(explainer.model, input);
+    referenceForwards.set(state, activations);
+  }
   const gradient = gradientReference(explainer.model, activations, target, [layer]).get(layer)!;
   const { channels, height, width } = explainer.gpuModel.graph.shapes.get(layer)!;
   const plane = height * width;
@@ -84,10 +94,10 @@ describe('Explainer.gradcam and cam', () => {
     for (const target of [state.predictions[0].classIndex, 4]) {
       const atDefault = await explainer.gradcam(state, target);
       expect([atDefault.tensor, atDefault.width, atDefault.height]).toEqual(['c2', 3, 3]);
-      expectMapClose(atDefault.values, await expectedGradcam(explainer, target, 'c2'), `c2, class ${target}`);
+      expectMapClose(atDefault.values, await expectedGradcam(explainer, state, target, 'c2'), `c2, class ${target}`);
       const early = await explainer.gradcam(state, target, 'c1');
       expect([early.tensor, early.width, early.height]).toEqual(['c1', 9, 9]);
-      expectMapClose(early.values, await expectedGradcam(explainer, target, 'c1'), `c1, class ${target}`);
+      expectMapClose(early.values, await expectedGradcam(explainer, state, target, 'c1'), `c1, class ${target}`);
     }
   });
 
@@ -125,5 +135,24 @@ describe('Explainer.gradcam and cam', () => {
     const model = randomModel(gradientArchitectures()[1], 6);
     const { explainer, state } = await explainerFor(model);
     await expect(explainer.cam(state, 0)).rejects.toThrow(/its scores "fc2" come from a dense \(linear\) that is not one/);
+  });
+});
+
+describeWithSharedData('Grad-CAM and CAM on Tiny Darknet (real weights)', 'tiny-darknet', (dir) => {
+  // Grad-CAM's gradient on these weights is checked against the reference in gradient-gpu.test.ts.
+  it('dog.jpg, top-2 classes: Grad-CAM at the 1×1 conv\'s input is CAM over the plane size; at the last layer it is ≥ 0 and not all 0', async () => {
+    const model = await loadModelFile(`${dir}/tiny.cfg`);
+    const explainer = await Explainer.create(await testGpu(), model);
+    cleanups.push(() => explainer.destroy());
+    const state = await explainer.forward(await decodeImageFile(`${dir}/images/dog.jpg`));
+    for (const { classIndex } of state.predictions.slice(0, 2)) {
+      const cam = await explainer.cam(state, classIndex);
+      const gradcam = await explainer.gradcam(state, classIndex, cam.tensor);
+      const plane = cam.width * cam.height;
+      expectMapClose(cam.values, gradcam.values.map((v) => v * plane), `tiny darknet CAM, class ${classIndex}`);
+      const last = await explainer.gradcam(state, classIndex);
+      expect([last.width, last.height]).toEqual([cam.width, cam.height]);
+      expect(last.values.every((v) => v >= 0) && last.values.some((v) => v > 0)).toBe(true);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { graphOf, type Model } from '../graph/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
 import { coarseCell, lastSpatialLevel, lastSpatialTensor, type CoarseCell } from '../postprocess/coarse.ts';
 import { topPredictions, type Prediction } from './predictions.ts';
-import { gradientReference } from '../reference/gradient.ts';
+import { GpuGradient } from '../gradient/executor.ts';
 import { camHead, gradcamMap, weightedChannelSum, type LayerMap } from './layer-map.ts';
 
 export interface ExplainOptions {
@@ -89,6 +89,8 @@ export interface ForwardState {
  */
 export class Explainer {
   private generation = 0;
+  /** The GPU backward to each layer Grad-CAM was asked for, prepared on first use (once, however many ask at once). */
+  private readonly gradients = new Map<string, Promise<GpuGradient>>();
 
   private constructor(
     readonly gpuModel: GpuModel,
@@ -166,9 +168,15 @@ export class Explainer {
         `Grad-CAM at "${tensor}" reads tensors this explainer does not keep (${missing.join(', ')}); create it with keep: gradientKeeps(model, "${tensor}")`,
       );
     }
-    const activations = await this.gpuModel.readActivations(keeps);
-    const gradient = gradientReference(this.model, activations, target, [tensor]).get(tensor)!;
-    return gradcamMap(tensor, this.gpuModel.graph.shapes.get(tensor)!, activations.get(tensor)!, gradient);
+    let gradient = this.gradients.get(tensor);
+    if (!gradient) {
+      gradient = GpuGradient.create(this.gpuModel, [tensor]);
+      this.gradients.set(tensor, gradient);
+      gradient.catch(() => this.gradients.delete(tensor));
+    }
+    // The layer's gradient and activations come back in the gradient's one submit.
+    const { gradients, activations } = await (await gradient).run(target, [tensor]);
+    return gradcamMap(tensor, this.gpuModel.graph.shapes.get(tensor)!, activations.get(tensor)!, gradients.get(tensor)!);
   }
 
   /**
@@ -223,6 +231,7 @@ export class Explainer {
   }
 
   destroy(): void {
+    this.gradients.forEach((g) => g.then((gradient) => gradient.destroy(), () => {}));
     this.backtracker.destroy();
     this.gpuModel.destroy();
   }

@@ -4,6 +4,7 @@ import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { activationGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /**
  * An activation on its own, for one that follows no op it could be fused into (a ReLU after a concat or a max-pool, an
@@ -39,5 +40,13 @@ export const activationOp: OpDefinition<ActivationSpec> = {
     forward: (layer, [input]) => Float32Array.from(input, (v) => activate(v, layer.activation)),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
-  gradient: { reads: activationReads, reference: activationGradientReference },
+  gradient: {
+    reads: activationReads,
+    reference: activationGradientReference,
+    host: oneKernelGradient({
+      shader: 'ops/activation/gradient_activation',
+      binds: { output: true },
+      uniforms: (layer) => ({ activation: activationCode(layer.activation) }),
+    }),
+  },
 };

@@ -5,6 +5,7 @@ import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 import { readsNothing } from '../common/gradient.ts';
 import { adaptiveAvgPoolGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /**
  * An average pool to a fixed output size, torch's AdaptiveAvgPool2d: output (oy, ox) averages rows
@@ -60,5 +61,5 @@ export const adaptiveAvgPoolOp: OpDefinition<AdaptiveAvgPoolSpec> = {
       return selectInWindow(below, inShape, channel, rows, cols, site.rule === 'hysm');
     },
   },
-  gradient: { reads: readsNothing, reference: adaptiveAvgPoolGradientReference },
+  gradient: { reads: readsNothing, reference: adaptiveAvgPoolGradientReference, host: oneKernelGradient({ shader: 'ops/adaptive-avg-pool/gradient_adaptive_avg_pool' }) },
 };

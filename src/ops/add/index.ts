@@ -5,6 +5,7 @@ import { activate, activationCode, activations, type Activation } from '../commo
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
 import { activationReads } from '../common/gradient.ts';
 import { addGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /** The sum of two tensors of one shape, then an activation: ResNet's `relu(x + F(x))`, MobileNetV2's `x + F(x)`. */
 export interface AddSpec {
@@ -74,5 +75,9 @@ export const addOp: OpDefinition<AddSpec> = {
     forward: (layer, [a, b]) => Float32Array.from(a, (v, i) => activate(v + b[i], layer.activation)),
     select: (_layer, site, inputs, node) => selectAdd(site, inputs, node),
   },
-  gradient: { reads: activationReads, reference: addGradientReference },
+  gradient: {
+    reads: activationReads,
+    reference: addGradientReference,
+    host: oneKernelGradient({ shader: 'ops/add/gradient_add', binds: { output: true }, uniforms: (layer) => ({ activation: activationCode(layer.activation) }) }),
+  },
 };

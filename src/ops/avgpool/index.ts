@@ -6,6 +6,7 @@ import { avgPoolOutputShape, avgPoolWindow, type AvgPoolSpec } from './spec.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 import { readsNothing } from '../common/gradient.ts';
 import { avgPoolGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /** The mean over each window: its in-bounds part, divided with `countIncludePad` by its extent in the padded input. */
 export function avgPoolReference(layer: AvgPoolSpec, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -66,5 +67,12 @@ export const avgPoolOp: OpDefinition<AvgPoolSpec> = {
       return selectInWindow(below, inShape, channel, rows, windowSpan(x, inShape.width, window), site.rule === 'hysm');
     },
   },
-  gradient: { reads: readsNothing, reference: avgPoolGradientReference },
+  gradient: {
+    reads: readsNothing,
+    reference: avgPoolGradientReference,
+    host: oneKernelGradient({
+      shader: 'ops/avgpool/gradient_avgpool',
+      uniforms: (layer) => ({ size: layer.size, stride: layer.stride, padding: layer.padding, countIncludePad: layer.countIncludePad ? 1 : 0 }),
+    }),
+  },
 };

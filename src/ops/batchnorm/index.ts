@@ -6,6 +6,7 @@ import type { OpDefinition, Weights } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { batchNormGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /**
  * Batch normalisation where it cannot be folded into a convolution (DenseNet's BN → ReLU → conv, a BN after a concat),
@@ -79,5 +80,14 @@ export const batchNormOp: OpDefinition<BatchNormSpec, BatchNormLayer> = {
     forward: (layer, [input], [shape]) => batchNormReference(layer, input, shape),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
-  gradient: { reads: activationReads, reference: batchNormGradientReference },
+  gradient: {
+    reads: activationReads,
+    reference: batchNormGradientReference,
+    host: oneKernelGradient({
+      shader: 'ops/batchnorm/gradient_batchnorm',
+      binds: { output: true },
+      upload: (context, layer) => ({ scale: createFilledBuffer(context, `${layer.name}.gradient scale`, layer.weight) }),
+      uniforms: (layer) => ({ activation: activationCode(layer.activation) }),
+    }),
+  },
 };

@@ -157,14 +157,15 @@ export interface PreparedGradient {
 }
 
 export interface GradientHost<L> {
-  prepare(context: GpuContext, layer: L, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedGradient>;
+  /** `forwardOp` is the node's forward (dense reads its weight chunks from it). */
+  prepare(context: GpuContext, layer: L, forwardOp: GpuOp, inShapes: TensorShape[], outShape: TensorShape): Promise<PreparedGradient>;
 }
 
 /** An op's backward: what it reads, its CPU reference and its GPU host. */
 export interface OpGradient<L> {
   reads(layer: L, inputIndex: number): GradientReads;
   reference: GradientReference<L>;
-  host?: GradientHost<L>;
+  host: GradientHost<L>;
 }
 
 /**

@@ -4,6 +4,7 @@ import { formatShape, ModelShapeError, type TensorShape } from '../../model/shap
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
 import { readsNothing } from '../common/gradient.ts';
 import { concatGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /**
  * Tensors of one height and width stacked along channels, in input order: Inception's branches, DenseNet's features.
@@ -102,5 +103,9 @@ export const concatOp: OpDefinition<ConcatSpec> = {
     },
     select: (_layer, site, _inputs, node) => selectConcat(site, node),
   },
-  gradient: { reads: readsNothing, reference: concatGradientReference },
+  gradient: {
+    reads: readsNothing,
+    reference: concatGradientReference,
+    host: oneKernelGradient({ shader: 'ops/concat/gradient_concat', uniforms: (_layer, env, inShapes) => ({ offset: channelOffset(inShapes, env.inputIndex) }) }),
+  },
 };

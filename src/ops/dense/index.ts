@@ -1,4 +1,3 @@
-import { activations } from '../common/activation.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { denseBacktrack } from './backtrack.ts';
 import { denseForward } from './forward.ts';
@@ -6,6 +5,8 @@ import { denseOpReference } from './reference.ts';
 import { denseOutputShape, denseWeights, type DenseLayer, type DenseSpec } from './spec.ts';
 import { activationReads } from '../common/gradient.ts';
 import { denseGradientReference } from './gradient.ts';
+import { denseGradientHost } from './gradient-host.ts';
+import { activations } from '../common/activation.ts';
 
 export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   inputs: { min: 1, max: 1 },
@@ -22,5 +23,9 @@ export const denseOp: OpDefinition<DenseSpec, DenseLayer> = {
   forward: denseForward,
   backtrack: denseBacktrack,
   reference: denseOpReference,
-  gradient: { reads: activationReads, reference: denseGradientReference },
+  gradient: {
+    reads: activationReads,
+    reference: denseGradientReference,
+    host: denseGradientHost,
+  },
 };

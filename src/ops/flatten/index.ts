@@ -2,6 +2,7 @@ import { Dispatch } from '../../gpu/dispatch.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { copyReference, sameNodeBacktrack } from '../common/same-node.ts';
 import { identityGradient, readsNothing } from '../common/gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /** CHW feature map → vector, in CHW order (the order dense weights use). */
 export interface FlattenSpec {
@@ -29,5 +30,5 @@ export const flattenOp: OpDefinition<FlattenSpec> = {
   },
   backtrack: sameNodeBacktrack,
   reference: copyReference,
-  gradient: { reads: readsNothing, reference: identityGradient },
+  gradient: { reads: readsNothing, reference: identityGradient, host: oneKernelGradient({ shader: 'ops/flatten/gradient_flatten' }) },
 };

@@ -4,6 +4,7 @@ import type { Choice, OpDefinition } from '../common/op-definition.ts';
 import { oneKernelBacktrack } from '../common/window-hosts.ts';
 import { readsNothing } from '../common/gradient.ts';
 import { globalAvgPoolGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 export interface GlobalAvgPoolSpec {
   kind: 'globalAvgPool';
@@ -60,5 +61,5 @@ export const globalAvgPoolOp: OpDefinition<GlobalAvgPoolSpec> = {
     forward: (_layer, [input], [inShape]) => globalAvgPoolReference(input, inShape),
     select: (_layer, site, [below], node) => selectGlobalAvgPool(below, site.inShapes[0], node, site.rule === 'official'),
   },
-  gradient: { reads: readsNothing, reference: globalAvgPoolGradientReference },
+  gradient: { reads: readsNothing, reference: globalAvgPoolGradientReference, host: oneKernelGradient({ shader: 'ops/global-avg-pool/gradient_global_avg_pool' }) },
 };

@@ -3,6 +3,7 @@ import { ModelShapeError, type TensorShape } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { lrnGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /**
  * Local response normalisation across channels (Caffe's AlexNet and GoogLeNet, ONNX LRN, torch LocalResponseNorm):
@@ -72,5 +73,13 @@ export const lrnOp: OpDefinition<LrnSpec> = {
     forward: (layer, [input], [shape]) => lrnReference(layer, input, shape),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
-  gradient: { reads: () => ({ inputs: [0], output: false }), reference: lrnGradientReference },
+  gradient: {
+    reads: () => ({ inputs: [0], output: false }),
+    reference: lrnGradientReference,
+    host: oneKernelGradient({
+      shader: 'ops/lrn/gradient_lrn',
+      binds: { input: true },
+      uniforms: (layer) => ({ ...lrnWindow(layer.size), alphaOverSize: layer.alpha / layer.size, beta: layer.beta, bias: layer.bias }),
+    }),
+  },
 };

@@ -5,6 +5,7 @@ import { coordinatesOf, nodeOf } from '../common/window.ts';
 import { maxPoolOutputShape, maxPoolWindow, type MaxPoolSpec } from './spec.ts';
 import { oneKernelBacktrack, oneKernelForward, windowSizes } from '../common/window-hosts.ts';
 import { maxPoolGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 /** The maximum over each window's in-bounds part: padding is −∞. */
 export function maxPoolReference(window: PoolWindow, input: Float32Array, inShape: TensorShape, outShape: TensorShape): Float32Array {
@@ -56,5 +57,13 @@ export const maxPoolOp: OpDefinition<MaxPoolSpec> = {
     },
   },
   // The argmax is found again in the input.
-  gradient: { reads: () => ({ inputs: [0], output: false }), reference: maxPoolGradientReference },
+  gradient: {
+    reads: () => ({ inputs: [0], output: false }),
+    reference: maxPoolGradientReference,
+    host: oneKernelGradient({
+      shader: 'ops/maxpool/gradient_maxpool',
+      binds: { input: true },
+      uniforms: (layer) => ({ size: layer.size, stride: layer.stride, padding: maxPoolWindow(layer).padding }),
+    }),
+  },
 };

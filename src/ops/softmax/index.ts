@@ -3,6 +3,7 @@ import { formatShape, isVector, ModelShapeError } from '../../model/shapes.ts';
 import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { softmaxGradientReference } from './gradient.ts';
+import { oneKernelGradient } from '../common/gradient-host.ts';
 
 export interface SoftmaxSpec {
   kind: 'softmax';
@@ -39,5 +40,9 @@ export const softmaxOp: OpDefinition<SoftmaxSpec> = {
     forward: (_layer, [input]) => softmaxReference(input),
     select: (_layer, _site, _inputs, node) => sameNodeChoice(node),
   },
-  gradient: { reads: () => ({ inputs: [], output: true }), reference: softmaxGradientReference },
+  gradient: {
+    reads: () => ({ inputs: [], output: true }),
+    reference: softmaxGradientReference,
+    host: oneKernelGradient({ shader: 'ops/softmax/gradient_softmax', binds: { output: true } }),
+  },
 };

@@ -1,0 +1,31 @@
+// d score / d input of a batch norm: the output gradient times the activation's slope at the output times channel
+// c's scale.
+
+struct Params {
+  elements: u32,
+  accumulate: u32,
+  inChannels: u32,
+  inHeight: u32,
+  inWidth: u32,
+  inStride: u32,
+  outChannels: u32,
+  outHeight: u32,
+  outWidth: u32,
+  outStride: u32,
+  activation: u32,
+}
+
+@group(0) @binding(2) var<storage, read> output: array<f32>;
+@group(0) @binding(3) var<storage, read> scale: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+//#include gradient_store
+//#include activation_slope
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = flatIndex(id, groups);
+  if (e >= params.elements) { return; }
+  let el = elementOf(e);
+  storeGradient(el.at, outGradient[el.at] * activationSlope(output[el.at], params.activation) * scale[el.channel]);
+}
