@@ -32,8 +32,9 @@ function logitsOf(name: GraphArchitectureName): string {
 }
 
 describe.skipIf(!hasTorchvision)('built-in graph architectures against torchvision itself', () => {
-  // torchvision's torchvision.models names; alexnet-caffe has no torchvision counterpart.
-  const names = graphArchitectureNames.filter((n) => n !== 'alexnet-caffe');
+  // torchvision's torchvision.models names; alexnet-caffe has no torchvision counterpart. Of the VGGs with batch norm,
+  // which differ only in how many convs a block repeats, vgg11_bn stands for all four (each is 130 M parameters).
+  const names = graphArchitectureNames.filter((n) => n !== 'alexnet-caffe' && !/^vgg(13|16|19)_bn$/.test(n));
   for (const name of names) {
     it(`${name}: torchvision's own state_dict loads by name, and our CPU reference gives torchvision's logits`, () => {
       const dir = join(scratch, name);
@@ -55,6 +56,38 @@ describe.skipIf(!hasTorchvision)('built-in graph architectures against torchvisi
       expectClose(got, want, 1e-4, `${name} logits`);
     });
   }
+});
+
+describe.skipIf(!hasTorchvision)('VGG with batch norm under timm\'s names', () => {
+  it('vgg11_bn as timm\'s vgg11_bn.tv_in1k names it (fc6 and fc7 as convolutions, head.fc) gives torchvision\'s logits', () => {
+    // The oracle's files of the vgg11_bn test above, made here when that test did not run.
+    const dir = join(scratch, 'vgg11_bn');
+    if (!existsSync(join(dir, 'logits.bin'))) {
+      execFileSync('mkdir', ['-p', dir]);
+      execFileSync(python, [oracle, 'vgg11_bn', '64', '7', dir], { stdio: 'pipe' });
+    }
+    const bytes = readFileSync(join(dir, 'model.safetensors'));
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString()) as Record<string, { shape: number[] }>;
+    const renamed: Record<string, { shape: number[] }> = {};
+    for (const [name, entry] of Object.entries(header)) {
+      const timm = name.replace(/^classifier\.0\./, 'pre_logits.fc1.').replace(/^classifier\.3\./, 'pre_logits.fc2.').replace(/^classifier\.6\./, 'head.fc.');
+      const shape = timm === 'pre_logits.fc1.weight' ? [entry.shape[0], 512, 7, 7] : timm === 'pre_logits.fc2.weight' ? [...entry.shape, 1, 1] : entry.shape;
+      renamed[timm] = { ...entry, shape };
+    }
+    let text = Buffer.from(JSON.stringify(renamed));
+    text = Buffer.concat([text, Buffer.alloc((8 - (text.length % 8)) % 8, 0x20)]);
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    const timmBytes = new Uint8Array(Buffer.concat([length, text, bytes.subarray(8 + headerLength)]));
+    const model = loadSafetensorsModel({ bytes: timmBytes, fileName: 'vgg11_bn.tv_in1k.safetensors', inputSize: 64 });
+    expect(model.name).toBe('vgg11_bn');
+    const floats = (file: string) => {
+      const b = readFileSync(join(dir, file));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    expectClose(forwardReference(model, floats('input.bin')).get(logitsOf('vgg11_bn'))!, floats('logits.bin'), 1e-4, 'vgg11_bn (timm names) logits');
+  });
 });
 
 describe('built-in graph architectures', () => {

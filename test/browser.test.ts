@@ -16,6 +16,11 @@ import type { Rule } from '../src/ops/common/rules.ts';
 import { Explainer, type Explanation } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/weights/load-model-node.ts';
+import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../src/eval/faithfulness-metrics.ts';
+import { layerMapToMethodMap, seedOf } from '../src/explain/methods.ts';
+import { probabilities } from '../src/explain/predictions.ts';
+import { endsInSoftmax } from '../src/explain/classify.ts';
+import { inputTensor } from '../src/graph/model.ts';
 import type { PublishedResult } from '../src/web/test-hooks.ts';
 import { chromiumPath, hasChromium, launchChromium } from './helpers/chromium.ts';
 import { testGpu } from './helpers/gpu.ts';
@@ -346,6 +351,62 @@ if (!hasChromium()) {
         await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 900)));
         await page.screenshot({ path: join(artifacts, 'explorer-playing.png') });
         expect(await page.evaluate(() => window.__demo!.app.internals.explorer.explorer!.isPlaying)).toBe(true);
+        expect(log.filter((line) => line.includes('page error'))).toEqual([]);
+      });
+
+      it('compares the fixations with Grad-CAM and CAM on one colour scale, and draws deletion curves as Node computes them', async () => {
+        if (!demo) throw new Error('the previous tests did not get the page to an explanation');
+        const { page, log } = demo;
+        await page.click('button[data-view=explain]');
+        const png = join(scratch, 'dog.png');
+
+        const model = await loadModelFile(`${dir}/tiny.cfg`);
+        const explainer = await Explainer.create(await testGpu(), model);
+        const photo = await decodeImageFile(png);
+        const state = await explainer.forward(photo);
+        const target = state.predictions[0].classIndex;
+        const gradcam = await explainer.gradcam(state, target);
+        const cam = await explainer.cam(state, target);
+        const original = (await explainer.gpuModel.readActivations([inputTensor])).get(inputTensor)!;
+        const blurred = blurChw(original, model.input);
+        const order = pixelOrder(layerMapToMethodMap('gradcam', gradcam, state.geometry, model.input, photo).input, seedOf('dog.png'));
+        const [blurredScores, ...scores] = await explainer.scoreMany([blurred, ...perturbedInputs(original, blurred, model.input, order, 8, 'deletion')]);
+        const nodeCurve = [state.probabilities[target], ...scores.map((s) => probabilities(s, endsInSoftmax(model))[target]), probabilities(blurredScores, endsInSoftmax(model))[target]];
+        explainer.destroy();
+
+        let result = await waitForResult(page, log, 'true');
+        const before = result;
+        await page.click('[data-testid=compare]');
+        result = await waitForResult(page, log, `r.compare !== null && r.compare.target === ${target}`);
+        const byMethod = new Map(result.compare!.methods.map((m) => [m.method, m]));
+        expect([...byMethod.keys()]).toEqual(['fixations', 'gradcam', 'cam']);
+        for (const [method, expected] of [['gradcam', gradcam], ['cam', cam]] as const) {
+          const shown = byMethod.get(method)!;
+          expect(shown.layer, method).toBe(expected.tensor);
+          expect([shown.width, shown.height]).toEqual([expected.width, expected.height]);
+          const peak = Math.max(...expected.values);
+          expect(peak, `${method} is not all zero`).toBeGreaterThan(0);
+          expect(Math.max(...shown.values!.map((v, i) => Math.abs(v - expected.values[i]))) / peak, `${method}: page vs Node`).toBeLessThan(1e-4);
+        }
+        expect(await page.$$eval('[data-testid=compare-view] canvas', (c) => c.length)).toBe(3);
+        await page.screenshot({ path: join(artifacts, 'compare.png') });
+
+        // 8 steps instead of 32 keeps the test short: 22 forward passes on the page, 8 here.
+        await page.evaluate(() => (window.__demo!.app.internals.session!.deletionSteps = 8));
+        await page.click('[data-testid=deletion-curves]');
+        result = await waitForResult(page, log, `r.deletion !== null && r.counts.forward > ${before.counts.forward}`);
+        const curves = new Map(result.deletion!.curves.map((c) => [c.method, c]));
+        expect([...curves.keys()]).toEqual(['fixations', 'gradcam', 'cam']);
+        for (const c of curves.values()) expect(c.probabilities).toHaveLength(9);
+        const pageCurve = curves.get('gradcam')!.probabilities;
+        expect(Math.max(...pageCurve.map((p, i) => Math.abs(p - nodeCurve[i]))), 'Grad-CAM deletion curve: page vs Node').toBeLessThan(1e-3);
+        expect(curves.get('gradcam')!.auc).toBeCloseTo(areaUnderCurve(nodeCurve), 3);
+        expect(await page.$eval('[data-testid=deletion-aucs]', (e) => e.textContent)).toMatch(/Fixations 0\.\d{3} · Grad-CAM 0\.\d{3} · CAM 0\.\d{3}/);
+        // The curves' forward passes overwrote the activations: the photo ran again, with the same explanation.
+        expect(result.fixations).toEqual(before.fixations);
+        expect(result.target).toBe(before.target);
+        await page.screenshot({ path: join(artifacts, 'compare-curves.png') });
+        await page.click('[data-testid=compare]');
         expect(log.filter((line) => line.includes('page error'))).toEqual([]);
       });
 

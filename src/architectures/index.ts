@@ -6,7 +6,7 @@ import { densenet121 } from './densenet.ts';
 import { googlenet } from './googlenet.ts';
 import { mobilenetV2 } from './mobilenet-v2.ts';
 import { resnet, type ClassifierOptions } from './resnet.ts';
-import { vggArchitecture } from './vgg.ts';
+import { vggArchitecture, vggBn } from './vgg.ts';
 
 /** Networks with torchvision's module names, loadable from torchvision-named safetensors checkpoints. */
 export const graphArchitectures = {
@@ -20,6 +20,10 @@ export const graphArchitectures = {
   googlenet,
   alexnet,
   'alexnet-caffe': caffeAlexnet,
+  vgg11_bn: (o?: ClassifierOptions) => vggBn(11, o),
+  vgg13_bn: (o?: ClassifierOptions) => vggBn(13, o),
+  vgg16_bn: (o?: ClassifierOptions) => vggBn(16, o),
+  vgg19_bn: (o?: ClassifierOptions) => vggBn(19, o),
 } satisfies Record<string, (options?: ClassifierOptions) => BuiltArchitecture>;
 
 export type GraphArchitectureName = keyof typeof graphArchitectures;

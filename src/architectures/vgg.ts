@@ -1,5 +1,6 @@
 import type { LayerSpec } from '../ops/layers.ts';
-import { chain, type Architecture } from '../graph/model.ts';
+import { chain, inputTensor, type Architecture } from '../graph/model.ts';
+import { GraphBuilder, type BuiltArchitecture } from './builder.ts';
 import { torchvisionPreprocess } from '../model/preprocess.ts';
 
 export type VggDepth = 11 | 13 | 16 | 19;
@@ -78,4 +79,36 @@ export function builtinArchitecture(name: string): Architecture {
 /** The depth a VGG name stands for. */
 export function vggDepth(name: BuiltinArchitecture): VggDepth {
   return Number(name.slice(3)) as VggDepth;
+}
+
+/**
+ * torchvision's `vgg11_bn` … `vgg19_bn`: each 3×3 conv followed by a batch norm (folded into it) and ReLU, the five
+ * max-pools, an adaptive average pool to 7×7 (the identity at 224), classifier.0/3/6 with dropout dropped. Nodes carry
+ * torchvision's module paths (`features.4`, `classifier.3`), so its state_dicts and timm's `*.tv_in1k` load by name.
+ */
+export function vggBn(depth: VggDepth, options: { classes?: number; inputSize?: number } = {}): BuiltArchitecture {
+  const { classes = 1000, inputSize = 224 } = options;
+  const widths = [64, 128, 256, 512, 512];
+  const b = new GraphBuilder(inputSize);
+  let x = inputTensor;
+  let index = 0;
+  vggBlocks[depth].forEach((convs, block) => {
+    for (let i = 0; i < convs; i++) {
+      x = b.conv(`features.${index}`, x, widths[block], 3, { activation: 'relu', batchNorm: `features.${index + 1}`, bias: true });
+      index += 3;
+    }
+    x = b.maxPool(`features.${index}`, x, 2, 2);
+    index += 1;
+  });
+  x = b.adaptiveAvgPool('avgpool', x, 7, 7);
+  x = b.flatten('flatten', x);
+  x = b.dense('classifier.0', x, 4096, 'relu');
+  x = b.dense('classifier.3', x, 4096, 'relu');
+  x = b.dense('classifier.6', x, classes);
+  return b.build(`vgg${depth}_bn`, torchvisionPreprocess, b.softmax('prob', x));
+}
+
+/** The VGG depth of a torchvision-named `vgg*_bn` checkpoint: how many 3×3 convs its `features` hold. */
+export function vggBnDepth(convs: number): VggDepth | null {
+  return ({ 8: 11, 10: 13, 13: 16, 16: 19 } as Record<number, VggDepth>)[convs] ?? null;
 }

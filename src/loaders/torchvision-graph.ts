@@ -6,6 +6,7 @@
  */
 import { graphArchitectures, isGraphArchitecture, type GraphArchitectureName } from '../architectures/index.ts';
 import type { BuiltArchitecture, ParameterSource } from '../architectures/builder.ts';
+import { vggBnDepth } from '../architectures/vgg.ts';
 import { validateModel, type GraphNode, type Model } from '../graph/model.ts';
 import { imagenetLabels } from '../labels/imagenet.ts';
 import type { Preprocess } from '../model/preprocess.ts';
@@ -41,6 +42,11 @@ export function recogniseArchitecture(names: ReadonlySet<string>, shape: (name: 
   if (names.has('features.1.conv.0.0.weight')) return 'mobilenet_v2';
   if (names.has('features.0.weight') && shape('features.0.weight')[3] === 11) return 'alexnet';
   if (names.has('conv1.weight') && names.has('fc6.weight') && shape('conv1.weight')[3] === 11) return 'alexnet-caffe';
+  if (names.has('features.0.weight') && names.has('features.1.running_mean') && shape('features.0.weight')[3] === 3) {
+    const convs = [...names].filter((n) => /^features\.\d+\.weight$/.test(n) && shape(n).length === 4 && shape(n)[2] === 3).length;
+    const depth = vggBnDepth(convs);
+    return depth ? (`vgg${depth}_bn` as GraphArchitectureName) : null;
+  }
   return null;
 }
 
@@ -64,7 +70,9 @@ class CheckpointReader {
 
   get(name: string, shape: number[], what: string): Float32Array {
     const actual = this.shape(name);
-    if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
+    // timm's VGGs hold fc6 and fc7 as convolutions ([out][in][y][x], the flatten's CHW order): the same numbers.
+    const convAsDense = shape.length === 2 && actual.length === 4 && actual[0] === shape[0] && actual[1] * actual[2] * actual[3] === shape[1];
+    if (!convAsDense && (actual.length !== shape.length || actual.some((d, i) => d !== shape[i]))) {
       throw new ModelFormatError(this.st.file, `tensor ${name} has shape ${JSON.stringify(actual)}, ${what} needs ${JSON.stringify(shape)}`);
     }
     this.used.add(name);
@@ -103,13 +111,26 @@ function classesOf(reader: CheckpointReader, built: BuiltArchitecture): number {
   return reader.shape(built.parameters.get(last!.name)!.weight!)[0];
 }
 
+/** timm's names for torchvision's VGG classifier (its `*_bn.tv_in1k` releases): fc6 and fc7 as convolutions. */
+const timmVggClassifier: Record<string, string> = { 'pre_logits.fc1': 'classifier.0', 'pre_logits.fc2': 'classifier.3', 'head.fc': 'classifier.6' };
+
+/** Canonical torchvision names of a checkpoint's tensors, timm's VGG classifier renamed. */
+function torchvisionNames(st: Safetensors): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [canonical, stored] of canonicalNames(st.names)) {
+    const [, module, field] = /^(.*)\.([^.]+)$/.exec(canonical) ?? [];
+    names.set(module && Object.hasOwn(timmVggClassifier, module) ? `${timmVggClassifier[module]}.${field}` : canonical, stored);
+  }
+  return names;
+}
+
 export function loadTorchvisionGraph(options: TorchvisionGraphOptions): Model {
   const file = options.fileName ?? 'model.safetensors';
   const st = openSafetensors(options.bytes, file);
-  const reader = new CheckpointReader(st, canonicalNames(st.names));
+  const reader = new CheckpointReader(st, torchvisionNames(st));
   const arch = options.arch ?? recogniseArchitecture(new Set(reader.names.keys()), (n) => reader.shape(n));
   if (!arch || !isGraphArchitecture(arch)) {
-    throw new ModelFormatError(file, 'has parameter names of no built-in architecture (ResNet, MobileNetV2, DenseNet-121, GoogLeNet, AlexNet, VGG); pass --arch, or export the model to ONNX');
+    throw new ModelFormatError(file, 'has parameter names of no built-in architecture (ResNet, MobileNetV2, DenseNet-121, GoogLeNet, AlexNet, VGG with or without batch norm); pass --arch, or export the model to ONNX');
   }
   const probe = graphArchitectures[arch]({ inputSize: options.inputSize });
   const classes = classesOf(reader, probe);

@@ -15,7 +15,7 @@ import { colormapTable } from '../render/colormap.ts';
 import { decodeImageBlob, type Photo } from './decode-browser.ts';
 import { saveBlob, saveCanvasPng, saveText, stem } from './downloads.ts';
 import { ErrorBanner } from './error-banner.ts';
-import { ExplainSession, type SessionUpdate } from './explain-session.ts';
+import { ExplainSession, type CompareMaps, type DeletionCurves, type SessionUpdate } from './explain-session.ts';
 import { renderGpuInfo, renderModelInfo } from './gpu-info.ts';
 import { LiveCamera } from './live-camera.ts';
 import { LoadProgress, megabytes } from './load-progress.ts';
@@ -32,6 +32,7 @@ import { resizeFilterDescriptions, resizeFilters, type ResizeFilter } from '../m
 import { renderPredictions } from './predictions-view.ts';
 import { fetchBytes } from '../loaders/read-bytes.ts';
 import { drawResult, type OverlayLayers } from './result-picture.ts';
+import { CompareView } from './compare-view.ts';
 import { publishResult, publishHooks } from './test-hooks.ts';
 import { counted } from '../explain/plural.ts';
 
@@ -51,6 +52,9 @@ export class DemoApp {
   private readonly controls: MapControls;
   private readonly colormap = colormapTable('inferno');
   private readonly camera: LiveCamera;
+  private readonly compare: CompareView;
+  /** What the compare view shows, for the tests: the maps and the latest deletion curves. */
+  private compared: { maps: CompareMaps | null; curves: DeletionCurves | null; photo: Photo | null } = { maps: null, curves: null, photo: null };
   private readonly firstRun: FirstRun;
   private registry: Registry = { models: [], gallery: [] };
   private view: View = 'explain';
@@ -66,6 +70,12 @@ export class DemoApp {
       (settings, interactive) => this.session?.setSettings(settings, interactive),
       () => this.drawPicture(),
     );
+    this.compare = new CompareView(byId('compare'), this.colormap, () => void this.showDeletionCurves());
+    byId<HTMLInputElement>('compare-toggle').addEventListener('change', (event) => {
+      this.compare.visible = (event.target as HTMLInputElement).checked;
+      if (this.compare.visible) void this.showCompare();
+      else this.compare.clear();
+    });
     this.camera = new LiveCamera(
       byId<HTMLVideoElement>('webcam-video'),
       async (frame) => {
@@ -413,7 +423,37 @@ export class DemoApp {
     (byId('download-png') as HTMLButtonElement).disabled = false;
     (byId('download-json') as HTMLButtonElement).disabled = false;
     if (update.explanation) this.updateExplorer();
+    if (this.compare.visible && (update.explanation || update.maps)) void this.showCompare();
     publishResult(this);
+  }
+
+  /** Grad-CAM and CAM beside the fixations' heatmap, for the explanation shown now. */
+  private async showCompare(): Promise<void> {
+    const session = this.session;
+    const photo = session?.forwardPhoto;
+    if (!session || !photo) return;
+    const maps = await session.compareMaps();
+    if (!maps || !this.compare.visible || session.forwardPhoto !== photo) return;
+    // The curves stay while the photo, class and rule do (their own forward pass re-publishes the same maps).
+    const curves = this.compared.curves;
+    const keep = curves !== null && this.compared.photo === photo && curves.target === maps.target && this.compared.maps?.rule === maps.rule;
+    this.compare.show(photo, maps, this.colormap, keep);
+    this.compared = { maps, curves: keep ? curves : null, photo };
+    publishResult(this);
+  }
+
+  private async showDeletionCurves(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    try {
+      const curves = await session.deletionCurves();
+      if (!curves || !this.compare.visible) return;
+      this.compare.showCurves(curves);
+      this.compared = { ...this.compared, curves };
+      publishResult(this);
+    } catch (error) {
+      this.banner.show(error);
+    }
   }
 
   private drawPicture(photo: Photo | null = null): void {
@@ -581,6 +621,6 @@ export class DemoApp {
 
   /** For the page's test hooks. */
   get internals() {
-    return { session: this.session, explorer: this.explorer, view: this.view };
+    return { session: this.session, explorer: this.explorer, view: this.view, compared: this.compared };
   }
 }

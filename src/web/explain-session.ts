@@ -11,6 +11,40 @@ import { mapsForExplanation } from '../explain/explanation-maps.ts';
 import { mapSize, type Maps } from '../postprocess/maps.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import type { Photo } from './decode-browser.ts';
+import { camHead, type LayerMap } from '../explain/layer-map.ts';
+import { layerMapToMethodMap, normaliseMinMax, photoMapToInput, seedOf } from '../explain/methods.ts';
+import { endsInSoftmax } from '../explain/classify.ts';
+import { probabilities } from '../explain/predictions.ts';
+import { inputTensor } from '../graph/model.ts';
+import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../eval/faithfulness-metrics.ts';
+
+/** One method's map for the page's compare view, or why the model has none. */
+export interface CompareEntry {
+  method: 'fixations' | 'gradcam' | 'cam';
+  /** Min–max normalised to [0, 1] at width×height (the maps' size on screen), null with `reason`. */
+  map: Float32Array | null;
+  /** The same map in model-input pixels (letterbox fill −1): what the deletion curve orders pixels by. */
+  input: Float32Array | null;
+  width: number;
+  height: number;
+  /** Grad-CAM and CAM: the tensor they were taken at, and the map at its resolution. */
+  layerMap?: LayerMap;
+  reason?: string;
+}
+
+export interface CompareMaps {
+  generation: number;
+  target: number;
+  rule: Rule;
+  entries: CompareEntry[];
+}
+
+/** Deletion curves (RISE) of the compared methods for the current photo and class. */
+export interface DeletionCurves {
+  steps: number;
+  target: number;
+  curves: { method: CompareEntry['method']; probabilities: number[]; auc: number }[];
+}
 
 /**
  * How much of the pipeline a change invalidates, cheapest first: map settings re-run only the attention kernels, a
@@ -66,6 +100,8 @@ export class ExplainSession {
    */
   displaySide: () => number = () => Infinity;
   previewSide = 320;
+  /** Steps of the page's deletion curves (RISE's default count, as `eval faithfulness --steps`). */
+  deletionSteps = 32;
   readonly counts: StageCounts = { forward: 0, backtrack: 0, maps: 0 };
 
   private pending: Stage = Stage.None;
@@ -175,6 +211,82 @@ export class ExplainSession {
       if (maps && maps.width === forwardPhoto.width && maps.height === forwardPhoto.height) return maps;
       return mapsForExplanation(this.mapper, explanation, forwardPhoto, this.settings);
     });
+  }
+
+  /**
+   * Grad-CAM and CAM beside the fixations' heatmap for the current explanation, each min–max normalised to [0, 1] so
+   * one colour scale reads all three. Reads the kept activations: no forward pass.
+   */
+  compareMaps(): Promise<CompareMaps | null> {
+    return this.exclusive(() => this.computeCompare());
+  }
+
+  /**
+   * The deletion curve of each compared map for the current photo and class: the model-input pixels blurred (RISE) in
+   * order of the map in `steps` steps, the class's probability after each. The batched forward passes overwrite the
+   * activations, so the photo's own forward pass and backtracking run again afterwards (same results).
+   */
+  deletionCurves(steps = this.deletionSteps): Promise<DeletionCurves | null> {
+    return this.exclusive(async () => {
+      const compare = await this.computeCompare();
+      const explainer = this.explainer;
+      const forward = this.forward;
+      const photo = this.forwardPhoto;
+      if (!compare || !explainer || !forward || !photo) return null;
+      this.events.busy('Deletion curves');
+      const shape = explainer.model.input;
+      const original = (await explainer.gpuModel.readActivations([inputTensor])).get(inputTensor)!;
+      const blurred = blurChw(original, shape);
+      const softmaxOut = endsInSoftmax(explainer.model);
+      const p = (scores: Float32Array) => probabilities(scores, softmaxOut)[compare.target];
+      const seed = seedOf(photo.name);
+      const curves: DeletionCurves['curves'] = [];
+      const [blurredScores, ...rest] = await explainer.scoreMany([
+        blurred,
+        ...compare.entries.flatMap((e) => (e.input ? perturbedInputs(original, blurred, shape, pixelOrder(e.input, seed), steps, 'deletion') : [])),
+      ]);
+      let at = 0;
+      for (const entry of compare.entries) {
+        if (!entry.input) continue;
+        const curve = [forward.probabilities[compare.target], ...rest.slice(at, at + steps - 1).map(p), p(blurredScores)];
+        at += steps - 1;
+        curves.push({ method: entry.method, probabilities: curve, auc: areaUnderCurve(curve) });
+      }
+      this.request(Stage.Forward);
+      return { steps, target: compare.target, curves };
+    });
+  }
+
+  private async computeCompare(): Promise<CompareMaps | null> {
+    const { explainer, explanation, forward, forwardPhoto, maps } = this;
+    if (!explainer || !explanation || !forward || !forwardPhoto || !maps || forward.generation !== explanation.generation) return null;
+    const model = explainer.model;
+    const target = explanation.target.classIndex;
+    const size = { width: maps.width, height: maps.height };
+    const fixations = normaliseMinMax(Float32Array.from(maps.attention));
+    const entries: CompareEntry[] = [
+      {
+        method: 'fixations',
+        map: fixations,
+        input: photoMapToInput(fixations, size.width, size.height, forward.geometry, model.input.width, model.input.height),
+        ...size,
+      },
+    ];
+    const layerEntry = async (method: 'gradcam' | 'cam', make: () => Promise<LayerMap>): Promise<CompareEntry> => {
+      const layerMap = await make();
+      const m = layerMapToMethodMap(method, layerMap, forward.geometry, model.input, size);
+      return { method, map: m.photo, input: m.input, ...size, layerMap };
+    };
+    const unavailable = (method: 'gradcam' | 'cam', reason: string): CompareEntry => ({ method, map: null, input: null, ...size, reason });
+    this.events.busy('Grad-CAM and CAM');
+    try {
+      entries.push(await layerEntry('gradcam', () => explainer.gradcam(forward, target)));
+    } catch (error) {
+      entries.push(unavailable('gradcam', (error as Error).message));
+    }
+    const head = camHead(model);
+    entries.push(typeof head === 'string' ? unavailable('cam', head) : await layerEntry('cam', () => explainer.cam(forward, target)));
+    return { generation: forward.generation, target, rule: explanation.rule, entries };
   }
 
   /** Resolves once nothing is running or waiting. */

@@ -18,7 +18,7 @@ const outsideMask = 0.3;
 /** The photo scaled to the maps' size, kept per photo while the size stays. */
 const scaledPhotos = new WeakMap<RgbaImage, RgbaImage>();
 
-function photoAt(photo: RgbaImage, width: number, height: number): RgbaImage {
+export function photoScaledTo(photo: RgbaImage, width: number, height: number): RgbaImage {
   if (photo.width === width && photo.height === height) return photo;
   const cached = scaledPhotos.get(photo);
   if (cached && cached.width === width && cached.height === height) return cached;
@@ -70,7 +70,7 @@ export function drawResult(canvas: HTMLCanvasElement, photo: RgbaImage, maps: Ma
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext('2d')!;
-  const base = photoAt(photo, width, height);
+  const base = photoScaledTo(photo, width, height);
   let picture: RgbaImage = base;
   const attention = usable ? upsampleMap(maps.attention, maps.width, maps.height, width, height) : null;
   if (attention && layers.heatmap) picture = heatmapOverlay(base, attention, colormap);

@@ -1,9 +1,9 @@
 import type { ExplorerPanel } from '../explorer/explorer-panel.ts';
-import type { ExplainSession } from './explain-session.ts';
+import type { CompareMaps, DeletionCurves, ExplainSession } from './explain-session.ts';
 
 /** What the hooks read of the page's app (the DemoApp), stated here so the app and its hooks do not import each other. */
 export interface HookedApp {
-  readonly internals: { session: ExplainSession | null; explorer: ExplorerPanel };
+  readonly internals: { session: ExplainSession | null; explorer: ExplorerPanel; compared: { maps: CompareMaps | null; curves: DeletionCurves | null } };
 }
 
 /**
@@ -27,6 +27,12 @@ export interface PublishedResult {
   /** Size of the attention map shown (a preview while a slider moves) and how long it took. */
   mapsSize: [number, number];
   mapsMs: number;
+  /** The compare view: per method its layer and map at the layer's resolution (or why none), and deletion curves. */
+  compare: {
+    target: number;
+    methods: { method: string; layer: string | null; values: number[] | null; width: number; height: number; reason: string | null }[];
+  } | null;
+  deletion: { target: number; curves: { method: string; probabilities: number[]; auc: number }[] } | null;
   /** Increases with every published result, so a test can wait for the next one. */
   serial: number;
 }
@@ -54,7 +60,7 @@ export function publishHooks(app: HookedApp): void {
 }
 
 export function publishResult(app: HookedApp): void {
-  const { session } = app.internals;
+  const { session, compared } = app.internals;
   const e = session?.explanation;
   if (!session || !e || !session.forwardPhoto || !session.model) return;
   window.__fixations = {
@@ -73,6 +79,18 @@ export function publishResult(app: HookedApp): void {
     counts: { ...session.counts },
     mapsSize: [session.maps?.width ?? 0, session.maps?.height ?? 0],
     mapsMs: session.lastMapsMs,
+    compare: compared.maps && {
+      target: compared.maps.target,
+      methods: compared.maps.entries.map((m) => ({
+        method: m.method,
+        layer: m.layerMap?.tensor ?? null,
+        values: m.layerMap ? Array.from(m.layerMap.values) : null,
+        width: m.layerMap?.width ?? m.width,
+        height: m.layerMap?.height ?? m.height,
+        reason: m.reason ?? null,
+      })),
+    },
+    deletion: compared.curves && { target: compared.curves.target, curves: compared.curves.curves.map((c) => ({ ...c })) },
     serial: ++serial,
   };
 }
