@@ -340,6 +340,32 @@ describe('the eval faithfulness command', () => {
   }, 120_000);
 });
 
+/** A conv → max-pool → flatten → dense model written as TensorFlow.js: a head that is neither CAM's nor --gap-head's. */
+async function denseHeadTfjs(): Promise<string> {
+  const dense = randomModel(
+    {
+      name: 'dense-head',
+      input: { channels: 3, height: 8, width: 8 },
+      preprocess: unitRgbPreprocess(8, 8),
+      ...chain([
+        { kind: 'conv2d', name: 'c1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 4, activation: 'relu' },
+        { kind: 'maxpool', name: 'p1', size: 2, stride: 2 },
+        { kind: 'flatten', name: 'flat' },
+        { kind: 'dense', name: 'd1', inFeatures: 4 * 4 * 4, outFeatures: 5, activation: 'linear' },
+        { kind: 'softmax', name: 'prob' },
+      ]),
+    },
+    4,
+  );
+  const { writeTfjs } = await import('./helpers/writers.ts');
+  const { modelJson, shards } = writeTfjs(dense);
+  const tfjs = join(scratch, 'tfjs');
+  await import('node:fs').then((fs) => fs.mkdirSync(tfjs, { recursive: true }));
+  writeFileSync(join(tfjs, 'model.json'), modelJson);
+  for (const [name, data] of shards) writeFileSync(join(tfjs, name), data);
+  return tfjs;
+}
+
 describe('--method in explain, explain --out, eval saliency and eval localization', () => {
   it('makes each method\'s maps: rows per method, a CAM JSON, Grad-CAM pictures; a refused method names the model', async () => {
     const fixture = await tinyFixture();
@@ -370,32 +396,29 @@ describe('--method in explain, explain --out, eval saliency and eval localizatio
     expect(readdirSync(join(scratch, 'out')).sort()).toEqual(['a.png.box.png', 'a.png.heatmap.png', 'a.png.json', 'a.png.saliency.png', 'b.png.box.png', 'b.png.heatmap.png', 'b.png.json', 'b.png.saliency.png', 'summary.json']);
     expect(JSON.parse(readFileSync(join(scratch, 'out', 'a.png.json'), 'utf8'))).toMatchObject({ method: 'gradcam', run: { method: 'gradcam' } });
     // A model whose head is flatten → dense → dense has no CAM.
-    const dense = randomModel(
-      {
-        name: 'dense-head',
-        input: { channels: 3, height: 8, width: 8 },
-        preprocess: unitRgbPreprocess(8, 8),
-        ...chain([
-          { kind: 'conv2d', name: 'c1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 4, activation: 'relu' },
-          { kind: 'maxpool', name: 'p1', size: 2, stride: 2 },
-          { kind: 'flatten', name: 'flat' },
-          { kind: 'dense', name: 'd1', inFeatures: 4 * 4 * 4, outFeatures: 5, activation: 'linear' },
-          { kind: 'softmax', name: 'prob' },
-        ]),
-      },
-      4,
-    );
-    const { writeTfjs } = await import('./helpers/writers.ts');
-    const { modelJson, shards } = writeTfjs(dense);
-    const tfjs = join(scratch, 'tfjs');
-    await import('node:fs').then((fs) => fs.mkdirSync(tfjs, { recursive: true }));
-    writeFileSync(join(tfjs, 'model.json'), modelJson);
-    for (const [name, data] of shards) writeFileSync(join(tfjs, name), data);
+    const tfjs = await denseHeadTfjs();
     const refused = await fixations('explain', fixture.images + '/a.png', '--model', join(tfjs, 'model.json'), '--method', 'cam');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: .*: CAM needs a head "spatial tensor → global average pool/m);
     expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/);
   }, 180_000);
+});
+
+describe('--gap-head', () => {
+  it('dense rewrites a linear 1×1 conv → GAP head into GAP → dense with the same scores; a model without one is refused', async () => {
+    const fixture = await tinyFixture();
+    const { loadModelFromOptions } = await import('../src/cli/session.ts');
+    const conv = await loadModelFromOptions({ model: fixture.cfg, gapHead: 'conv' });
+    const dense = await loadModelFromOptions({ model: fixture.cfg, gapHead: 'dense' });
+    expect(conv.nodes.map((n) => n.kind)).toEqual(['conv2d', 'maxpool', 'conv2d', 'globalAvgPool', 'softmax']);
+    expect(dense.nodes.map((n) => n.kind)).toContain('dense');
+    const input = Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => ((i * 37) % 101) / 101);
+    const a = forwardReference(conv, input).get(conv.output)!;
+    const b = forwardReference(dense, input).get(dense.output)!;
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
+    const tfjs = await denseHeadTfjs();
+    await expect(loadModelFromOptions({ model: join(tfjs, 'model.json'), gapHead: 'dense' })).rejects.toThrow(/--gap-head dense: .*model\.json has no linear 1×1 convolution → global average pool head/);
+  });
 });
 
 describeWithSharedData('eval faithfulness on the ResNet-20 labels', 'resnet20-cifar10', (dir) => {

@@ -218,6 +218,7 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
       labels: options.labels,
       methods: Object.keys(result.methods).join(', '),
       ...(Object.keys(result.dropped).length > 0 ? { 'left out': Object.entries(result.dropped).map(([m, why]) => `${m} (${why})`).join('; ') } : {}),
+      'gap head': options.gapHead === 'dense' ? 'linear 1×1 conv → GAP rewritten as GAP → dense (--gap-head dense)' : 'as loaded',
       target: options.target === 'top-1' ? 'the top-1 class of each photo' : 'the true class of each photo',
       steps: options.steps,
       'deletion/insertion': 'pixels (all channels) of the model input replaced by a blurred copy (deletion) or restored into it (insertion) in order of the map at model-input pixels, ties in a seeded random order; RISE blur gkern(11, 5), zero padding; AUC by trapezoid over the fraction 0…1',

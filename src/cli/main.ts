@@ -42,6 +42,9 @@ function modelOptions(command: Command): Command {
       .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
       .option('--class-names <file>', 'class names, one per line, in output order')
       .addOption(
+        new Option('--gap-head <form>', 'Tiny Darknet-style heads: "dense" rewrites the linear 1×1 conv → global average pool as the equal global average pool → dense (same scores); "conv" keeps it (default: as loaded)').choices(['dense', 'conv']),
+      )
+      .addOption(
         new Option('--resize-filter <filter>', 'how photos are resampled (default: what the model\'s origin uses: darknet bilinear, torchvision antialiased-bilinear, Keras nearest)').choices([...resizeFilters]),
       ),
   );
