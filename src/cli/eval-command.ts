@@ -185,7 +185,8 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
     }
     entries = entries.slice(0, options.limit ?? Infinity);
     if (entries.length === 0) throw new UsageError(`--labels ${options.labels} lists no photos`);
-    const progress = lazyProgress();
+    // Started before the first photo, so its rate counts the first photo's time too.
+    const progress = progressReporter(entries.length);
     let result: FaithfulnessResult;
     try {
       result = await evaluateFaithfulness(explainer, mapper, {
@@ -199,7 +200,7 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
         sanityPhotos: Math.min(options.sanityPhotos, entries.length),
         seed: options.seed,
         keepPhotos: options.plots ? options.panels : 0,
-        onPhoto: (file, done, total, note) => progress.tick(`${file}: ${note}`, done, total),
+        onPhoto: (file, _done, _total, note) => progress.tick(file, note),
         onSanityStep: (layer, done, total) => console.error(`sanity check: ${done}/${total} layers re-initialised (down to ${layer})`),
         onNote: (note) => console.error(`note: ${note}`),
       });
