@@ -24,6 +24,7 @@ import { probabilities } from '../src/explain/predictions.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { resampleGeometry, unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { chain } from '../src/graph/model.ts';
+import { gapHeadAsDense } from '../src/graph/gap-dense-head.ts';
 import { AttentionMapper } from '../src/postprocess/attention-mapper.ts';
 import { defaultMapSettings } from '../src/postprocess/settings.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -269,6 +270,10 @@ describe('eval faithfulness on a tiny seeded model', () => {
     expect(weightsOf(one, 'conv2')).not.toEqual(weightsOf(model, 'conv2'));
     expect(weightsOf(randomiseTopLayers(model, 2, 9), 'conv2')).toEqual(weightsOf(one, 'conv2'));
     expect(weightsOf(randomiseTopLayers(model, 2, 9), 'conv1')).not.toEqual(weightsOf(model, 'conv1'));
+    // The GAP → dense form of the same model draws the same random weights (seeded by layer name, same weight order).
+    const dense = gapHeadAsDense(model)!;
+    expect(dense.nodes.find((n) => n.name === 'conv2')!.kind).toBe('dense');
+    expect(weightsOf(randomiseTopLayers(dense, 2, 9), 'conv2')).toEqual(weightsOf(randomiseTopLayers(model, 2, 9), 'conv2'));
   });
 });
 
