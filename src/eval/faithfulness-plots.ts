@@ -59,7 +59,7 @@ export function lineChartSvg(series: Series[], options: ChartOptions, legend: (s
   for (let t = 0; t <= intervals; t++) {
     const v = y0 + ((y1 - y0) * t) / intervals;
     parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${yOf(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${yOf(v) + 4}" text-anchor="end">${(Math.abs(v) < 1e-9 ? 0 : v).toFixed(2)}</text>`);
   }
   if (options.categories) {
     options.categories.forEach((label, i) => {
@@ -175,7 +175,8 @@ export async function writeFaithfulnessPlots(dir: string, result: FaithfulnessRe
       title: `Sanity check: cascading randomization (${modelName}, ${result.sanityPhotos} photos)`,
       xLabel: 'weights re-initialised from the top down to this layer',
       yLabel: 'Spearman ρ with the original map (mean)',
-      categories: ['original', ...result.sanityLayers],
+      // ONNX names such as /layer3/layer3.2/conv2/Conv shortened to layer3.2/conv2.
+      categories: ['original', ...result.sanityLayers.map((l) => l.replace(/^\/(layer\d+\/)?/, '').replace(/\/(Conv|Gemm|MatMul)$/, ''))],
       yRange: [-0.2 * Math.ceil(-lowest / 0.2 - 1e-9), 1],
       yStep: 0.2,
     });
