@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { jsonText } from '../explain/json-text.ts';
 import { writeFileAtomic } from '../files/atomic-write-node.ts';
 import type { Rule } from '../ops/common/rules.ts';
@@ -37,7 +38,7 @@ async function explainWithMethod(image: string, options: ExplainCommandOptions, 
     const photo = await decodeImageFile(image);
     const state = await explainer.forward(photo);
     const target = options.class ?? state.predictions[0].classIndex;
-    const map = await methodMap(method, { explainer, mapper, settings: options.settings, state, photo, target, seed: seedOf(image) });
+    const map = await methodMap(method, { explainer, mapper, settings: options.settings, state, photo, target, seed: seedOf(basename(image)) });
     let peak = 0;
     for (let i = 1; i < map.photo.length; i++) if (map.photo[i] > map.photo[peak]) peak = i;
     const box = largestRegionBox(thresholdMap(map.photo, options.settings.threshold), photo.width, photo.height);

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { replaceFilesTogether } from '../files/atomic-write-node.ts';
 import type { Rule } from '../ops/common/rules.ts';
 import { explanationJson, type Explainer } from '../explain/explain.ts';
@@ -122,7 +122,7 @@ async function writeMethodOutputs(
 ): Promise<Record<string, unknown>> {
   const state = await explainer.forward(photo);
   const target = options.target ?? state.predictions[0].classIndex;
-  const map = await methodMap(method, { explainer, mapper, settings: options.settings, state, photo, target, seed: seedOf(file) });
+  const map = await methodMap(method, { explainer, mapper, settings: options.settings, state, photo, target, seed: seedOf(basename(file)) });
   const saliency = thresholdMap(map.photo, options.settings.threshold);
   const box = largestRegionBox(saliency, photo.width, photo.height);
   const files = outputFiles(base);

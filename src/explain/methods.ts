@@ -253,7 +253,7 @@ export interface MethodInputs {
   photo: Photo;
   /** The class explained. */
   target: number;
-  /** Seeds the random baseline (seedOf the photo's name). */
+  /** Seeds the random baseline: seedOf the photo's file name (without its folder), the same in explain and the evaluations. */
   seed: number;
 }
 
