@@ -22,7 +22,9 @@ import { Explainer } from '../src/explain/explain.ts';
 import { centreMap, inputMapToPhoto, methodMap, MethodUnavailableError, parseMethods, photoMapToInput, resizeBilinearCentres, seedOf } from '../src/explain/methods.ts';
 import { probabilities } from '../src/explain/predictions.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
-import { resampleGeometry } from '../src/model/preprocess.ts';
+import { resampleGeometry, unitRgbPreprocess } from '../src/model/preprocess.ts';
+import { chain } from '../src/graph/model.ts';
+import { gapHeadAsDense } from '../src/graph/gap-dense-head.ts';
 import { AttentionMapper } from '../src/postprocess/attention-mapper.ts';
 import { defaultMapSettings } from '../src/postprocess/settings.ts';
 import { forwardReference } from '../src/reference/forward.ts';
@@ -268,6 +270,10 @@ describe('eval faithfulness on a tiny seeded model', () => {
     expect(weightsOf(one, 'conv2')).not.toEqual(weightsOf(model, 'conv2'));
     expect(weightsOf(randomiseTopLayers(model, 2, 9), 'conv2')).toEqual(weightsOf(one, 'conv2'));
     expect(weightsOf(randomiseTopLayers(model, 2, 9), 'conv1')).not.toEqual(weightsOf(model, 'conv1'));
+    // The GAP → dense form of the same model draws the same random weights (seeded by layer name, same weight order).
+    const dense = gapHeadAsDense(model)!;
+    expect(dense.nodes.find((n) => n.name === 'conv2')!.kind).toBe('dense');
+    expect(weightsOf(randomiseTopLayers(dense, 2, 9), 'conv2')).toEqual(weightsOf(randomiseTopLayers(model, 2, 9), 'conv2'));
   });
 });
 
@@ -337,6 +343,87 @@ describe('the eval faithfulness command', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/bad\.csv: expected a header starting file,class/);
   }, 120_000);
+});
+
+/** A conv → max-pool → flatten → dense model written as TensorFlow.js: a head that is neither CAM's nor --gap-head's. */
+async function denseHeadTfjs(): Promise<string> {
+  const dense = randomModel(
+    {
+      name: 'dense-head',
+      input: { channels: 3, height: 8, width: 8 },
+      preprocess: unitRgbPreprocess(8, 8),
+      ...chain([
+        { kind: 'conv2d', name: 'c1', kernel: 3, stride: 1, padding: 1, inChannels: 3, outChannels: 4, activation: 'relu' },
+        { kind: 'maxpool', name: 'p1', size: 2, stride: 2 },
+        { kind: 'flatten', name: 'flat' },
+        { kind: 'dense', name: 'd1', inFeatures: 4 * 4 * 4, outFeatures: 5, activation: 'linear' },
+        { kind: 'softmax', name: 'prob' },
+      ]),
+    },
+    4,
+  );
+  const { writeTfjs } = await import('./helpers/writers.ts');
+  const { modelJson, shards } = writeTfjs(dense);
+  const tfjs = join(scratch, 'tfjs');
+  await import('node:fs').then((fs) => fs.mkdirSync(tfjs, { recursive: true }));
+  writeFileSync(join(tfjs, 'model.json'), modelJson);
+  for (const [name, data] of shards) writeFileSync(join(tfjs, name), data);
+  return tfjs;
+}
+
+describe('--method in explain, explain --out, eval saliency and eval localization', () => {
+  it('makes each method\'s maps: rows per method, a CAM JSON, Grad-CAM pictures; a refused method names the model', async () => {
+    const fixture = await tinyFixture();
+    const masks = join(scratch, 'masks');
+    await import('node:fs').then((fs) => fs.mkdirSync(masks, { recursive: true }));
+    for (const f of fixture.files) {
+      const mask = Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i % 24 >= 6 && i % 24 < 18 ? 255 : 0)));
+      await sharp(mask, { raw: { width: 24, height: 20, channels: 1 } }).png().toFile(join(masks, f));
+    }
+    const wnids = join(scratch, 'wnids.txt');
+    writeFileSync(wnids, Array.from({ length: 10 }, (_, i) => `n${i}`).join('\n'));
+    const model = ['--model', fixture.cfg, '--sigma', '3'];
+    const [saliency, localization, camJson, out] = await Promise.all([
+      fixations('eval', 'saliency', ...model, '--images', fixture.images, '--masks', masks, '--method', 'fixations,centre,gradcam'),
+      fixations('eval', 'localization', ...model, '--images', fixture.images, '--labels', fixture.labels, '--wnids', wnids, '--method', 'all'),
+      fixations('explain', fixture.images + '/a.png', ...model, '--method', 'cam', '--json', join(scratch, 'cam.json')),
+      fixations('explain', fixture.images, ...model, '--method', 'gradcam', '--out', join(scratch, 'out')),
+    ]);
+    expect(saliency.code, saliency.stderr).toBe(0);
+    expect(saliency.stdout).toMatch(/\| fixations-hysm \| 2 \|[^\n]*\n\| centre \| 2 \|[^\n]*\n\| gradcam \| 2 \|/);
+    expect(localization.code, localization.stderr).toBe(0);
+    for (const m of ['fixations-hysm', 'fixations-official', 'gradcam', 'cam', 'centre', 'random']) expect(localization.stdout).toMatch(new RegExp(`\\| ${m} \\| 2 \\|`));
+    expect(camJson.code, camJson.stderr).toBe(0);
+    const cam = JSON.parse(readFileSync(join(scratch, 'cam.json'), 'utf8'));
+    expect(cam).toMatchObject({ method: 'cam', layer: 'pool1', map: { width: 24, height: 20 } });
+    expect(Math.max(...cam.map.values)).toBe(1);
+    expect(out.code, out.stderr).toBe(0);
+    expect(readdirSync(join(scratch, 'out')).sort()).toEqual(['a.png.box.png', 'a.png.heatmap.png', 'a.png.json', 'a.png.saliency.png', 'b.png.box.png', 'b.png.heatmap.png', 'b.png.json', 'b.png.saliency.png', 'summary.json']);
+    expect(JSON.parse(readFileSync(join(scratch, 'out', 'a.png.json'), 'utf8'))).toMatchObject({ method: 'gradcam', run: { method: 'gradcam' } });
+    // A model whose head is flatten → dense → dense has no CAM.
+    const tfjs = await denseHeadTfjs();
+    const refused = await fixations('explain', fixture.images + '/a.png', '--model', join(tfjs, 'model.json'), '--method', 'cam');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: .*: CAM needs a head "spatial tensor → global average pool/m);
+    expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/);
+  }, 180_000);
+});
+
+describe('--gap-head', () => {
+  it('dense rewrites a linear 1×1 conv → GAP head into GAP → dense with the same scores; a model without one is refused', async () => {
+    const fixture = await tinyFixture();
+    const { loadModelFromOptions } = await import('../src/cli/session.ts');
+    const conv = await loadModelFromOptions({ model: fixture.cfg, gapHead: 'conv' });
+    const dense = await loadModelFromOptions({ model: fixture.cfg, gapHead: 'dense' });
+    expect(conv.nodes.map((n) => n.kind)).toEqual(['conv2d', 'maxpool', 'conv2d', 'globalAvgPool', 'softmax']);
+    expect(dense.nodes.map((n) => n.kind)).toContain('dense');
+    const input = Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => ((i * 37) % 101) / 101);
+    const a = forwardReference(conv, input).get(conv.output)!;
+    const b = forwardReference(dense, input).get(dense.output)!;
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
+    const tfjs = await denseHeadTfjs();
+    await expect(loadModelFromOptions({ model: join(tfjs, 'model.json'), gapHead: 'dense' })).rejects.toThrow(/--gap-head dense: .*model\.json has no linear 1×1 convolution → global average pool head/);
+  });
 });
 
 describeWithSharedData('eval faithfulness on the ResNet-20 labels', 'resnet20-cifar10', (dir) => {

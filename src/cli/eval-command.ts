@@ -4,12 +4,12 @@ import { writeFileAtomic } from '../files/atomic-write-node.ts';
 import { dirname, extname, join } from 'node:path';
 import type { Rule } from '../ops/common/rules.ts';
 import { wnidsFromText } from '../datasets/imagenet-val.ts';
-import { evaluateLocalization } from '../eval/localization-eval.ts';
+import { evaluateLocalization, type LocalizationEvalResult } from '../eval/localization-eval.ts';
 import { evaluateFaithfulness, readFaithfulnessLabels, type FaithfulnessResult } from '../eval/faithfulness.ts';
 import { writeFaithfulnessPlots } from '../eval/faithfulness-plots.ts';
-import { faithfulnessTable, localizationTable, parametersTable, saliencyTable } from '../eval/report.ts';
-import { MethodUnavailableError, parseMethods, type MethodSpec } from '../explain/methods.ts';
-import { evaluateSaliency, type SaliencyEvalOptions } from '../eval/saliency-eval.ts';
+import { faithfulnessTable, localizationMethodsTable, localizationTable, parametersTable, saliencyMethodsTable, saliencyTable } from '../eval/report.ts';
+import { methodName, methodRefusal, MethodUnavailableError, parseMethods, type MethodSpec } from '../explain/methods.ts';
+import { evaluateSaliency, type SaliencyEvalOptions, type SaliencyEvalResult } from '../eval/saliency-eval.ts';
 import { jsonText } from '../explain/json-text.ts';
 import type { Model } from '../graph/model.ts';
 import { describePreprocess } from '../model/preprocess.ts';
@@ -21,6 +21,8 @@ import { openExplainer, type ModelOptions } from './session.ts';
 
 export interface EvalOptions extends ModelOptions {
   rule: Rule;
+  /** `--method`: a list of methods, or all (saliency and localization; default fixations with `rule`). */
+  method?: string;
   settings: MapSettings;
   multiCrop: boolean;
   limit?: number;
@@ -52,6 +54,31 @@ function lazyProgress(): { tick(file: string, done: number, total: number): void
   };
 }
 
+/**
+ * The methods of `--method` that apply to the model: with `all`, those that do not are left out with a note; named
+ * explicitly, one that does not is an error naming the model. Multi-crop is for fixations only.
+ */
+function evalMethods(options: EvalOptions, model: Model): MethodSpec[] {
+  let specs: MethodSpec[];
+  try {
+    specs = parseMethods(options.method ?? 'fixations', options.rule);
+  } catch (error) {
+    throw new UsageError(`--method: ${(error as Error).message}`);
+  }
+  const all = options.method?.trim() === 'all';
+  if (options.multiCrop && specs.some((s) => s.kind !== 'fixations')) {
+    if (!all) throw new UsageError('--multi-crop applies to fixations only; drop it or use --method fixations');
+    specs = specs.filter((s) => s.kind === 'fixations');
+    console.error('note: --multi-crop: only the fixations rows are made');
+  }
+  return specs.filter((spec) => {
+    const refusal = methodRefusal(spec, model);
+    if (refusal && !all) throw new UsageError(refusal);
+    if (refusal) console.error(`note: ${methodName(spec)} left out: ${refusal}`);
+    return !refusal;
+  });
+}
+
 function printReport(title: string, parameters: Record<string, unknown>, settings: MapSettings, table: string, failed: { file: string; error: string }[]): void {
   console.log(`\n## ${title}\n\n${parametersTable(parameters, settings)}\n\n${table}\n`);
   for (const f of failed) console.log(`failed: ${f.file}: ${f.error}`);
@@ -59,22 +86,31 @@ function printReport(title: string, parameters: Record<string, unknown>, setting
 
 export async function evalSaliencyCommand(options: EvalOptions & { images: string; masks: string; transposedPhotos: SaliencyEvalOptions['transposedPhotos'] }): Promise<void> {
   await withExplainer(options, async (explainer, mapper, model, adapter) => {
-    const progress = lazyProgress();
-    const result = await evaluateSaliency(explainer, mapper, { ...options, onImage: progress.tick });
-    progress.stop();
+    const methods = evalMethods(options, model);
+    const results: [string, SaliencyEvalResult][] = [];
+    for (const method of methods) {
+      const progress = lazyProgress();
+      results.push([methodName(method), await evaluateSaliency(explainer, mapper, { ...options, method, onImage: progress.tick })]);
+      progress.stop();
+    }
+    const [, result] = results[0];
     const rotated = result.images.filter((r) => r.rotated !== 0).length;
     const parameters = {
       model: model.name,
       preprocessing: describePreprocess(model.preprocess),
       adapter,
-      rule: options.rule,
+      ...(methods.length === 1 && methods[0].kind === 'fixations' ? { rule: methods[0].rule } : { methods: results.map(([name]) => name).join(', ') }),
       'multi-crop': options.multiCrop,
       images: options.images,
       masks: options.masks,
       'photos stored on their side': `${rotated} turned upright (${options.transposedPhotos})`,
     };
-    printReport('Saliency (How you see me, Table I protocol)', parameters, options.settings, saliencyTable(result), result.failed);
-    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, preprocess: model.preprocess, settings: options.settings, ...result }));
+    const table = results.length === 1 && !options.method ? saliencyTable(result) : saliencyMethodsTable(results);
+    printReport('Saliency (How you see me, Table I protocol)', parameters, options.settings, table, results.flatMap(([name, r]) => r.failed.map((f) => (results.length > 1 ? { ...f, file: `${name}: ${f.file}` } : f))));
+    if (options.json) {
+      const body = results.length === 1 ? { parameters, preprocess: model.preprocess, settings: options.settings, method: results[0][0], ...result } : { parameters, preprocess: model.preprocess, settings: options.settings, methods: Object.fromEntries(results) };
+      await writeFileAtomic(options.json, jsonText(body));
+    }
   });
 }
 
@@ -91,12 +127,21 @@ function modelWnids(model: Model, modelPath: string, labels: string, explicit?: 
 export async function evalLocalizationCommand(options: EvalOptions & { images: string; labels: string; wnids?: string }): Promise<void> {
   await withExplainer(options, async (explainer, mapper, model, adapter) => {
     const wnids = modelWnids(model, options.model, options.labels, options.wnids);
-    const progress = lazyProgress();
-    const result = await evaluateLocalization(explainer, mapper, { ...options, wnids, onImage: progress.tick });
-    progress.stop();
-    const parameters = { model: model.name, preprocessing: describePreprocess(model.preprocess), adapter, rule: options.rule, 'multi-crop': options.multiCrop, images: options.images, labels: options.labels, 'IoU needed': 0.5 };
-    printReport('Weakly supervised localization (CNN Fixations protocol)', parameters, options.settings, localizationTable(result), result.failed);
-    if (options.json) await writeFileAtomic(options.json, jsonText({ parameters, preprocess: model.preprocess, settings: options.settings, ...result }));
+    const methods = evalMethods(options, model);
+    const results: [string, LocalizationEvalResult][] = [];
+    for (const method of methods) {
+      const progress = lazyProgress();
+      results.push([methodName(method), await evaluateLocalization(explainer, mapper, { ...options, method, wnids, onImage: progress.tick })]);
+      progress.stop();
+    }
+    const methodsParameter = methods.length === 1 && methods[0].kind === 'fixations' ? { rule: methods[0].rule } : { methods: results.map(([name]) => name).join(', '), 'box of other methods': 'the largest region of the thresholded map' };
+    const parameters = { model: model.name, preprocessing: describePreprocess(model.preprocess), adapter, ...methodsParameter, 'multi-crop': options.multiCrop, images: options.images, labels: options.labels, 'IoU needed': 0.5 };
+    const table = results.length === 1 && !options.method ? localizationTable(results[0][1]) : localizationMethodsTable(results);
+    printReport('Weakly supervised localization (CNN Fixations protocol)', parameters, options.settings, table, results.flatMap(([name, r]) => r.failed.map((f) => (results.length > 1 ? { ...f, file: `${name}: ${f.file}` } : f))));
+    if (options.json) {
+      const body = results.length === 1 ? { parameters, preprocess: model.preprocess, settings: options.settings, method: results[0][0], ...results[0][1] } : { parameters, preprocess: model.preprocess, settings: options.settings, methods: Object.fromEntries(results) };
+      await writeFileAtomic(options.json, jsonText(body));
+    }
   });
 }
 
@@ -140,7 +185,8 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
     }
     entries = entries.slice(0, options.limit ?? Infinity);
     if (entries.length === 0) throw new UsageError(`--labels ${options.labels} lists no photos`);
-    const progress = lazyProgress();
+    // Started before the first photo, so its rate counts the first photo's time too.
+    const progress = progressReporter(entries.length);
     let result: FaithfulnessResult;
     try {
       result = await evaluateFaithfulness(explainer, mapper, {
@@ -154,7 +200,7 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
         sanityPhotos: Math.min(options.sanityPhotos, entries.length),
         seed: options.seed,
         keepPhotos: options.plots ? options.panels : 0,
-        onPhoto: (file, done, total, note) => progress.tick(`${file}: ${note}`, done, total),
+        onPhoto: (file, _done, _total, note) => progress.tick(file, note),
         onSanityStep: (layer, done, total) => console.error(`sanity check: ${done}/${total} layers re-initialised (down to ${layer})`),
         onNote: (note) => console.error(`note: ${note}`),
       });
@@ -173,6 +219,7 @@ export async function evalFaithfulnessCommand(options: EvalFaithfulnessOptions):
       labels: options.labels,
       methods: Object.keys(result.methods).join(', '),
       ...(Object.keys(result.dropped).length > 0 ? { 'left out': Object.entries(result.dropped).map(([m, why]) => `${m} (${why})`).join('; ') } : {}),
+      'gap head': options.gapHead === 'dense' ? 'linear 1×1 conv → GAP rewritten as GAP → dense (--gap-head dense)' : 'as loaded',
       target: options.target === 'top-1' ? 'the top-1 class of each photo' : 'the true class of each photo',
       steps: options.steps,
       'deletion/insertion': 'pixels (all channels) of the model input replaced by a blurred copy (deletion) or restored into it (insertion) in order of the map at model-input pixels, ties in a seeded random order; RISE blur gkern(11, 5), zero padding; AUC by trapezoid over the fraction 0…1',

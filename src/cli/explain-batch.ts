@@ -16,6 +16,7 @@ import { openExplainer, type ModelOptions } from './session.ts';
 import { progressReporter } from './progress.ts';
 import type { Prediction } from '../explain/predictions.ts';
 import { counted } from '../explain/plural.ts';
+import { methodName, methodRefusal, type MethodSpec } from '../explain/methods.ts';
 
 export interface BatchOptions extends ModelOptions {
   out: string;
@@ -27,6 +28,8 @@ export interface BatchOptions extends ModelOptions {
   /** Redo photos whose outputs exist. */
   force: boolean;
   timings: boolean;
+  /** `--method` (default fixations with `rule`). */
+  method?: MethodSpec;
 }
 
 /** What one photo came to: its explained class and how many fixations it has (model input, and kept on the photo). */
@@ -55,6 +58,7 @@ function runRecord(options: BatchOptions): RunRecord {
     target: options.class ?? 'top-1',
     settings: options.settings,
     colormap: options.colormap,
+    ...(options.method && options.method.kind !== 'fixations' ? { method: methodName(options.method) } : {}),
   };
 }
 
@@ -119,6 +123,12 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
   const run = runRecord(options);
   const done = options.force ? new Set<string>() : await alreadyDone(mine, options.out, run);
   const { model, context, explainer } = await openExplainer(options);
+  const refusal = options.method ? methodRefusal(options.method, model) : null;
+  if (refusal) {
+    explainer.destroy();
+    context.device.destroy();
+    throw new UsageError(refusal);
+  }
   const mapper = await AttentionMapper.create(context);
   const colormap = colormapTable(options.colormap);
   const summary: BatchSummary = { total: mine.length, done: [], results: [], skipped: [], failed: [] };
@@ -135,9 +145,10 @@ export async function explainBatch(inputs: string[], options: BatchOptions): Pro
           const photo = await decodeImageFile(file);
           const json = await writeExplanationOutputs(explainer, mapper, photo, file, options.out, base, { ...options, target: options.class, colormap, run });
           const result: BatchResult = { file, target: json.target as Prediction, fixations: (json.fixations as unknown[]).length };
+          const what = options.method && options.method.kind !== 'fixations' ? methodName(options.method) : null;
           summary.done.push(file);
           summary.results.push(result);
-          line = `${result.target.label} ${(result.target.probability * 100).toFixed(1)} %, ${counted(result.fixations, 'fixation')}`;
+          line = `${result.target.label} ${(result.target.probability * 100).toFixed(1)} %, ${what ?? counted(result.fixations, 'fixation')}`;
         } catch (error) {
           if (context.lost) throw context.lost;
           summary.failed.push({ file, error: (error as Error).message });

@@ -4,7 +4,8 @@ import { safetensorsArchitectures } from '../loaders/safetensors-model.ts';
 import { resizeFilters } from '../model/preprocess.ts';
 import { classifyCommand } from './classify-command.ts';
 import { explainCommand } from './explain-command.ts';
-import { rules } from '../ops/common/rules.ts';
+import { rules, type Rule } from '../ops/common/rules.ts';
+import { methodKinds, type MethodKind } from '../explain/methods.ts';
 import { defaultMapSettings, type MapSettings } from '../postprocess/settings.ts';
 import { colormaps } from '../render/colormap.ts';
 import { explainBatch } from './explain-batch.ts';
@@ -40,6 +41,9 @@ function modelOptions(command: Command): Command {
       .addOption(new Option('--arch <name>', 'architecture of a safetensors checkpoint').choices([...safetensorsArchitectures]))
       .option('--weights <file>', 'darknet .weights file (default: the one beside the cfg)')
       .option('--class-names <file>', 'class names, one per line, in output order')
+      .addOption(
+        new Option('--gap-head <form>', 'Tiny Darknet-style heads: "dense" rewrites the linear 1×1 conv → global average pool as the equal global average pool → dense (same scores); "conv" keeps it (default: as loaded)').choices(['dense', 'conv']),
+      )
       .addOption(
         new Option('--resize-filter <filter>', 'how photos are resampled (default: what the model\'s origin uses: darknet bilinear, torchvision antialiased-bilinear, Keras nearest)').choices([...resizeFilters]),
       ),
@@ -96,6 +100,7 @@ function mapSettingsFrom(options: Record<string, unknown>): MapSettings {
 mapOptions(modelOptions(program.command('explain').description('backtrack from a class to the pixels that caused it (CNN fixations)')))
   .argument('<images...>', 'image files, or folders of them (with --out)')
   .addOption(new Option('-r, --rule <rule>', 'hysm ("How you see me") or official (CNN Fixations)').choices([...rules]).default('hysm'))
+  .addOption(new Option('--method <method>', 'fixations (with --rule), or another method\'s map: gradcam, cam, centre, random').choices([...methodKinds]).default('fixations'))
   .addOption(new Option('-c, --class <index>', 'explain this class instead of the top-1').argParser(classIndex).conflicts('topK'))
   .option('-k, --top-k <k>', 'explain each of the top k classes', positiveInt)
   .option('--json <file>', 'write predictions, the fixation tree and the fixations as JSON (one image)')
@@ -106,14 +111,16 @@ mapOptions(modelOptions(program.command('explain').description('backtrack from a
   .option('--shard <i/n>', 'with --out: take every n-th image starting at the i-th (1-based), to split a folder over machines', parseShard)
   .option('--force', 'with --out: redo images whose outputs exist (default: skip them, so an interrupted run resumes)')
   .action(async (images: string[], options) => {
+    const method = { kind: options.method as MethodKind, rule: options.rule as Rule };
+    if (method.kind !== 'fixations' && (options.topK || options.profile)) throw new InvalidArgumentError(`--top-k and --profile are for fixations, not --method ${method.kind}`);
     if (options.out) {
       if (options.topK) throw new InvalidArgumentError('--top-k is not supported with --out; use --class or the default top-1');
-      const summary = await explainBatch(images, { ...options, settings: mapSettingsFrom(options), force: Boolean(options.force) });
+      const summary = await explainBatch(images, { ...options, method, settings: mapSettingsFrom(options), force: Boolean(options.force) });
       if (summary.failed.length > 0) process.exitCode = 1;
       return;
     }
     if (images.length !== 1) throw new InvalidArgumentError('give one image, or use --out <dir> for several images and folders');
-    await explainCommand(images[0], options);
+    await explainCommand(images[0], { ...options, method, settings: mapSettingsFrom(options) });
   });
 
 const evaluation = program.command('eval').description('the papers\' evaluations');
@@ -127,6 +134,7 @@ mapOptions(modelOptions(evaluation.command('saliency').description('saliency map
       .default('rotate-ccw'),
   )
   .addOption(new Option('-r, --rule <rule>', 'backtracking rule').choices([...rules]).default('hysm'))
+  .option('--method <list>', 'fixations (with --rule), gradcam, cam, centre, random, fixations-hysm, fixations-official, a comma-separated list of them, or all: one row each')
   .option('--multi-crop', 'explain the four corner crops and the centre crop, as the CNN-Fixations code does')
   .option('--limit <n>', 'only the first n photos', positiveInt)
   .option('--json <file>', 'write every photo\'s scores as JSON')
@@ -137,6 +145,7 @@ mapOptions(modelOptions(evaluation.command('localization').description('weakly s
   .requiredOption('--labels <csv>', 'labels.csv: file, class, wnid, size, ground-truth boxes')
   .option('--wnids <file>', 'the model\'s classes as wnids in output order (default: wnids.txt beside a darknet cfg, else synsets.txt beside the labels)')
   .addOption(new Option('-r, --rule <rule>', 'backtracking rule').choices([...rules]).default('hysm'))
+  .option('--method <list>', 'fixations (with --rule), gradcam, cam, centre, random, fixations-hysm, fixations-official, a comma-separated list of them, or all: one row each')
   .option('--multi-crop', 'explain the four corner crops and the centre crop, as the CNN-Fixations code does')
   .option('--limit <n>', 'only the first n photos', positiveInt)
   .option('--json <file>', 'write every photo\'s boxes and IoUs as JSON')

@@ -6,6 +6,8 @@ import type { GpuContext } from '../gpu/context.ts';
 import { createNodeGpuContext } from '../gpu/device-node.ts';
 import { loadModelFile, type ModelFileOptions } from '../weights/load-model-node.ts';
 import type { Model } from '../graph/model.ts';
+import { gapHeadAsDense } from '../graph/gap-dense-head.ts';
+import { UsageError } from './output-paths.ts';
 import type { ResizeFilter } from '../model/preprocess.ts';
 import { hasNumberedLabels } from '../labels/model-labels.ts';
 import { preprocessFromFlags, type PreprocessFlagValues } from './preprocess-flags.ts';
@@ -18,6 +20,11 @@ export interface ModelOptions extends PreprocessFlagValues {
   classNames?: string;
   /** Another resize filter than the model's origin uses (--resize-filter). */
   resizeFilter?: ResizeFilter;
+  /**
+   * `--gap-head dense`: a linear 1×1 conv → global average pool head (Tiny Darknet's) rewritten as the equal global
+   * average pool → dense (gapHeadAsDense); `conv` keeps it as loaded.
+   */
+  gapHead?: 'dense' | 'conv';
 }
 
 export async function loadModelFromOptions(options: ModelOptions): Promise<Model> {
@@ -30,7 +37,13 @@ export async function loadModelFromOptions(options: ModelOptions): Promise<Model
   if (hasNumberedLabels(model.labels)) {
     console.error(`note: ${options.model} came without class names, so classes show as "class N"; pass --class-names <file> (one name per line, in output order; for darknet, names.txt or imagenet.shortnames.list beside the .cfg is found by itself)`);
   }
-  return options.resizeFilter ? { ...model, preprocess: { ...model.preprocess, resizeFilter: options.resizeFilter } } : model;
+  let loaded = model;
+  if (options.gapHead === 'dense') {
+    const rewritten = gapHeadAsDense(model);
+    if (!rewritten) throw new UsageError(`--gap-head dense: ${options.model} has no linear 1×1 convolution → global average pool head to rewrite; leave --gap-head out`);
+    loaded = rewritten;
+  }
+  return options.resizeFilter ? { ...loaded, preprocess: { ...loaded.preprocess, resizeFilter: options.resizeFilter } } : loaded;
 }
 
 export interface Session {

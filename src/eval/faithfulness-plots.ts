@@ -35,6 +35,8 @@ export interface ChartOptions {
   /** Tick labels along x, one per point (categorical), or null for a 0 … 1 axis over the points. */
   categories: string[] | null;
   yRange: [number, number];
+  /** Spacing of the horizontal grid lines (default: five intervals). */
+  yStep?: number;
 }
 
 /** A line chart as SVG text: one polyline per series, a legend with each series' name (and `legend` suffix). */
@@ -53,10 +55,11 @@ export function lineChartSvg(series: Series[], options: ChartOptions, legend: (s
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${m.left}" y="24" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];
-  for (let t = 0; t <= 5; t++) {
-    const v = y0 + ((y1 - y0) * t) / 5;
+  const intervals = options.yStep ? Math.round((y1 - y0) / options.yStep) : 5;
+  for (let t = 0; t <= intervals; t++) {
+    const v = y0 + ((y1 - y0) * t) / intervals;
     parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${yOf(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${yOf(v) + 4}" text-anchor="end">${(Math.abs(v) < 1e-9 ? 0 : v).toFixed(2)}</text>`);
   }
   if (options.categories) {
     options.categories.forEach((label, i) => {
@@ -172,8 +175,10 @@ export async function writeFaithfulnessPlots(dir: string, result: FaithfulnessRe
       title: `Sanity check: cascading randomization (${modelName}, ${result.sanityPhotos} photos)`,
       xLabel: 'weights re-initialised from the top down to this layer',
       yLabel: 'Spearman ρ with the original map (mean)',
-      categories: ['original', ...result.sanityLayers],
-      yRange: [Math.floor(lowest * 10) / 10, 1],
+      // ONNX names such as /layer3/layer3.2/conv2/Conv shortened to layer3.2/conv2.
+      categories: ['original', ...result.sanityLayers.map((l) => l.replace(/^\/(layer\d+\/)?/, '').replace(/\/(Conv|Gemm|MatMul)$/, ''))],
+      yRange: [-0.2 * Math.ceil(-lowest / 0.2 - 1e-9), 1],
+      yStep: 0.2,
     });
     await write('sanity.png', await svgToPng(svg));
   }

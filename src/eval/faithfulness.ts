@@ -124,15 +124,17 @@ export interface FaithfulnessResult {
 
 /**
  * The model with the weights of its top `count` weighted nodes re-initialised (He-uniform as randomModel draws them,
- * biases 0, seeded per layer): step `count` of the cascading randomization.
+ * biases 0, seeded per layer name): step `count` of the cascading randomization.
  */
 export function randomiseTopLayers(model: Model, count: number, seed: number): Model {
   const weighted = model.nodes.filter((n) => hasWeights(n)).reverse();
   const chosen = new Set(weighted.slice(0, count).map((n) => n.name));
-  const nodes = model.nodes.map((node, index): GraphNode => {
+  const nodes = model.nodes.map((node): GraphNode => {
     if (!chosen.has(node.name)) return node;
     const weights = opOf(node).weights!;
-    const uniform = seededRandom((seed + 7919 * (index + 1)) >>> 0);
+    // Seeded by the layer's name, so a model and its rewritten form (--gap-head dense keeps the names and the weight
+    // order) get the same random weights.
+    const uniform = seededRandom((seed ^ seedOf(node.name)) >>> 0);
     const limit = Math.sqrt(6 / weights.fanIn(node));
     const sizes = weights.sizes(node);
     const weight = Float32Array.from({ length: sizes.weight }, () => (2 * uniform() - 1) * limit);

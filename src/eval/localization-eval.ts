@@ -10,10 +10,10 @@ import { parseImagenetValLabels, type ImagenetValEntry } from '../datasets/image
 import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
-import { boxIoU, pixelBoxEdges, type Box, type Point } from '../postprocess/geometry.ts';
-import { makeMaps } from '../postprocess/maps.ts';
+import { boxIoU, pixelBoxEdges, type Box } from '../postprocess/geometry.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
-import { explainPhoto } from './explain-photo.ts';
+import type { MethodSpec } from '../explain/methods.ts';
+import { methodPhotoMaps } from './method-photo.ts';
 
 export interface LocalizationEvalOptions {
   images: string;
@@ -21,6 +21,8 @@ export interface LocalizationEvalOptions {
   /** The model's classes as wnids, in its output order (darknet's wnids.txt; synsets.txt for sorted-wnid models). */
   wnids: string[];
   rule: Rule;
+  /** The method whose maps give the boxes (default: fixations with `rule`). */
+  method?: MethodSpec;
   settings: MapSettings;
   multiCrop: boolean;
   limit?: number;
@@ -54,7 +56,6 @@ export async function evaluateLocalization(explainer: Explainer, mapper: Attenti
     return index;
   };
   const bestIoU = (box: Box | null, entry: ImagenetValEntry) => (box ? Math.max(0, ...entry.boxes.map((g) => boxIoU(pixelBoxEdges(box), g))) : 0);
-  const boxOf = async (points: Point[], width: number, height: number) => (await makeMaps(mapper, points, width, height, options.settings)).box;
 
   const images: LocalizationImageResult[] = [];
   const failed: { file: string; error: string }[] = [];
@@ -62,10 +63,11 @@ export async function evaluateLocalization(explainer: Explainer, mapper: Attenti
     try {
       const photo = await decodeImageFile(join(options.images, entry.file));
       const trueClass = modelClassOf(entry);
-      const explained = await explainPhoto(explainer, photo, options.rule, options.multiCrop, [trueClass]);
-      const box = await boxOf(explained.fixations, photo.width, photo.height);
-      const gtKnownBox = await boxOf(explained.extra.get(trueClass)!, photo.width, photo.height);
-      const predictedWnid = options.wnids[explained.prediction.classIndex];
+      const method = options.method ?? { kind: 'fixations', rule: options.rule };
+      const maps = await methodPhotoMaps(explainer, mapper, photo, entry.file, method, options.settings, options.multiCrop, [trueClass]);
+      const box = maps.box;
+      const gtKnownBox = maps.extraBoxes.get(trueClass)!;
+      const predictedWnid = options.wnids[maps.prediction.classIndex];
       images.push({
         file: entry.file,
         predictedWnid,

@@ -46,3 +46,24 @@ export function faithfulnessTable(result: FaithfulnessResult): string {
     ...rows,
   ].join('\n');
 }
+
+/** Saliency rows, one per method (the same columns as saliencyTable). */
+export function saliencyMethodsTable(results: [string, SaliencyEvalResult][]): string {
+  return [
+    '| method | photos | accuracy | precision | recall | F1 | F (β²=0.3) | IoU | MAE | max-F (β²=0.3) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map(([name, r]) => {
+      const m = r.mean;
+      return `| ${name} | ${r.images.length} | ${f3(m.accuracy)} | ${f3(m.precision)} | ${f3(m.recall)} | ${f3(m.f1)} | ${f3(m.fBeta)} | ${f3(m.iou)} | ${f3(m.mae)} | ${f3(r.maxF.f)} at ${f3(r.maxF.threshold)} |`;
+    }),
+  ].join('\n');
+}
+
+/** Localization rows, one per method (the same columns as localizationTable). */
+export function localizationMethodsTable(results: [string, LocalizationEvalResult][]): string {
+  return [
+    '| method | photos | top-1 classification error | top-1 localization error | GT-known localization accuracy |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...results.map(([name, r]) => `| ${name} | ${r.images.length} | ${f3(r.top1ClassificationError)} | ${f3(r.top1LocalizationError)} | ${f3(r.gtKnownLocalizationAccuracy)} |`),
+  ].join('\n');
+}

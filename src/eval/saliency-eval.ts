@@ -9,15 +9,17 @@ import type { Rule } from '../ops/common/rules.ts';
 import type { Explainer } from '../explain/explain.ts';
 import { decodeImageFile } from '../image/decode-node.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
-import { makeMaps } from '../postprocess/maps.ts';
 import { maxF, precisionRecallCurve, saliencyScores, sweepThresholds, type SaliencyScores } from '../postprocess/metrics.ts';
 import type { MapSettings } from '../postprocess/settings.ts';
-import { explainPhoto } from './explain-photo.ts';
+import type { MethodSpec } from '../explain/methods.ts';
+import { methodPhotoMaps } from './method-photo.ts';
 
 export interface SaliencyEvalOptions {
   images: string;
   masks: string;
   rule: Rule;
+  /** The method whose maps are scored (default: fixations with `rule`). */
+  method?: MethodSpec;
   settings: MapSettings;
   multiCrop: boolean;
   /**
@@ -75,9 +77,9 @@ export async function evaluateSaliency(explainer: Explainer, mapper: AttentionMa
       if (photo.width !== truth.width || photo.height !== truth.height) {
         throw new Error(`the photo is ${photo.width}×${photo.height}, its mask ${truth.width}×${truth.height}`);
       }
-      const { prediction, fixations } = await explainPhoto(explainer, photo, options.rule, options.multiCrop);
-      const maps = await makeMaps(mapper, fixations, photo.width, photo.height, options.settings);
-      images.push({ file, label: prediction.label, fixations: fixations.length, rotated, scores: saliencyScores(maps.saliency, truth.mask, maps.attention) });
+      const method = options.method ?? { kind: 'fixations', rule: options.rule };
+      const maps = await methodPhotoMaps(explainer, mapper, photo, file, method, options.settings, options.multiCrop);
+      images.push({ file, label: maps.prediction.label, fixations: maps.fixations, rotated, scores: saliencyScores(maps.saliency, truth.mask, maps.attention) });
       curves.push(precisionRecallCurve(maps.attention, truth.mask, sweepThresholds));
     } catch (error) {
       failed.push({ file, error: (error as Error).message });

@@ -16,6 +16,7 @@
  */
 import type { Rule } from '../ops/common/rules.ts';
 import { seededRandom } from '../graph/random-model.ts';
+import { graphOf, type Model } from '../graph/model.ts';
 import type { ResampleGeometry } from '../model/preprocess.ts';
 import type { AttentionMapper } from '../postprocess/attention-mapper.ts';
 import type { Point } from '../postprocess/geometry.ts';
@@ -73,6 +74,30 @@ export function parseMethods(text: string, rule: Rule = 'hysm'): MethodSpec[] {
 
 export class MethodUnavailableError extends Error {
   override name = 'MethodUnavailableError';
+}
+
+/** Threshold on a [0, 1] map: a number, or adaptive (twice the mean); an all-zero map has an empty mask. */
+export function thresholdMap(map: ArrayLike<number>, threshold: number | 'adaptive'): Uint8Array {
+  let sum = 0;
+  let any = false;
+  for (let i = 0; i < map.length; i++) {
+    sum += map[i];
+    any ||= map[i] > 0;
+  }
+  const t = threshold === 'adaptive' ? (2 * sum) / map.length : threshold;
+  const mask = new Uint8Array(map.length);
+  if (any) for (let i = 0; i < map.length; i++) mask[i] = map[i] >= t ? 1 : 0;
+  return mask;
+}
+
+/** Why a method cannot make maps for `model` (CAM on a head that is not GAP → linear, say), or null when it can. */
+export function methodRefusal(spec: MethodSpec, model: Model): string | null {
+  if (spec.kind === 'cam') {
+    const head = camHead(model);
+    return typeof head === 'string' ? head : null;
+  }
+  if (spec.kind === 'gradcam' && !lastSpatialTensor(graphOf(model))) return `${model.name} has no spatial tensor to make a Grad-CAM map at`;
+  return null;
 }
 
 /** One method's map of one photo. */
@@ -228,7 +253,7 @@ export interface MethodInputs {
   photo: Photo;
   /** The class explained. */
   target: number;
-  /** Seeds the random baseline (seedOf the photo's name). */
+  /** Seeds the random baseline: seedOf the photo's file name (without its folder), the same in explain and the evaluations. */
   seed: number;
 }
 
@@ -283,12 +308,13 @@ export async function methodMap(spec: MethodSpec, inputs: MethodInputs): Promise
       return fixationsMap(inputs, randomPoints(count, photo.width, photo.height, inputs.seed), name);
     }
     case 'gradcam': {
-      if (!lastSpatialTensor(explainer.gpuModel.graph)) throw new MethodUnavailableError(`${explainer.model.name} has no spatial tensor to make a Grad-CAM map at`);
+      const refusal = methodRefusal(spec, explainer.model);
+      if (refusal) throw new MethodUnavailableError(refusal);
       return layerMapToMethodMap(name, await explainer.gradcam(state, inputs.target), state.geometry, explainer.model.input, photo);
     }
     case 'cam': {
-      const head = camHead(explainer.model);
-      if (typeof head === 'string') throw new MethodUnavailableError(head);
+      const refusal = methodRefusal(spec, explainer.model);
+      if (refusal) throw new MethodUnavailableError(refusal);
       return layerMapToMethodMap(name, await explainer.cam(state, inputs.target), state.geometry, explainer.model.input, photo);
     }
     case 'centre': {
