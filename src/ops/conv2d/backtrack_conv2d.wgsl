@@ -95,9 +95,9 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var laneC4 = vec4u(c4First);
   var laneSeen = vec4<bool>(false);
   var c4 = c4First;
-  // Two vec4s of channels an iteration: on a CPU driver the loop's iterations cost as much as its loads.
-  for (; c4 + 2u <= c4End; c4 += 2u) {
-    //#unroll u 2
+  // Four vec4s of channels an iteration: on a CPU driver the loop's iterations cost as much as its loads.
+  for (; c4 + 4u <= c4End; c4 += 4u) {
+    //#unroll u 4
     {
       let at = c4 + ${u}u;
       var sums = vec4f(0.0);
@@ -113,7 +113,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     }
     //#end
   }
-  if (c4 < c4End) {
+  for (; c4 < c4End; c4++) {
     var sums = vec4f(0.0);
     //#unroll t TAPS
     sums += select(vec4f(0.0), weights[w${t} + c4 - c4First] * activations[p${t} + c4], inside${t});
