@@ -85,7 +85,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   //#unroll t TAPS
   let ky${t} = ${t}u / params.kernel;
   let kx${t} = ${t}u % params.kernel;
-  let inside${t} = ky${t} >= kyFirst && ky${t} < kyEnd && kx${t} >= kxFirst && kx${t} < kxEnd;
+  let inside${t} = (ky${t} >= kyFirst) & (ky${t} < kyEnd) & (kx${t} >= kxFirst) & (kx${t} < kxEnd);
   let w${t} = weightAt(row, ky${t}, kx${t}, 0u);
   let p${t} = select(0u, pixelAt(u32(y0 + i32(ky${t})), u32(x0 + i32(kx${t})), 0u), inside${t});
   //#end
@@ -94,26 +94,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var laneBest = vec4f(0.0);
   var laneC4 = vec4u(c4First);
   var laneSeen = vec4<bool>(false);
-  var c4 = c4First;
-  // Four vec4s of channels an iteration: on a CPU driver the loop's iterations cost as much as its loads.
-  for (; c4 + 4u <= c4End; c4 += 4u) {
-    //#unroll u 4
-    {
-      let at = c4 + ${u}u;
-      var sums = vec4f(0.0);
-      //#unroll t TAPS
-      sums += select(vec4f(0.0), weights[w${t} + at - c4First] * activations[p${t} + at], inside${t});
-      //#end
-      let channels = vec4u(at * 4u) + vec4u(0u, 1u, 2u, 3u);
-      let valid = (channels >= vec4u(inFirst)) & (channels < vec4u(inEnd));
-      let better = valid & (!laneSeen | (sums > laneBest));
-      laneBest = select(laneBest, sums, better);
-      laneC4 = select(laneC4, vec4u(at), better);
-      laneSeen = laneSeen | valid;
-    }
-    //#end
-  }
-  for (; c4 < c4End; c4++) {
+  for (var c4 = c4First; c4 < c4End; c4++) {
     var sums = vec4f(0.0);
     //#unroll t TAPS
     sums += select(vec4f(0.0), weights[w${t} + c4 - c4First] * activations[p${t} + c4], inside${t});
