@@ -49,13 +49,22 @@ export class GpuBacktracker {
   static async create(gpuModel: GpuModel): Promise<GpuBacktracker> {
     const { context, model, graph } = gpuModel;
     const plan = planBacktracking(model, graph);
-    const [count, scatter] = await Promise.all(['compact_count', 'compact_scatter'].map((shader) => Kernel.create(context, { shader })));
-    const prepared = new Map<ArchitectureNode, PreparedBacktrack>();
-    try {
-      for (const [i, node] of model.nodes.entries()) {
+    const compaction = Promise.all(['compact_count', 'compact_scatter'].map((shader) => Kernel.create(context, { shader })));
+    // Awaited below, unless a node fails first: then its error is the one reported.
+    compaction.catch(() => {});
+    // Every node is prepared at once: the pipelines compile one after another while ready nodes upload their weights.
+    const settled = await Promise.allSettled(
+      model.nodes.map((node, i) => {
         const inShapes = node.inputs.map((t) => graph.shapes.get(t)!);
-        prepared.set(node, await opOf(node).backtrack.prepare(context, node, gpuModel.ops[i], inShapes, graph.shapes.get(node.output)!));
-      }
+        return opOf(node).backtrack.prepare(context, node, gpuModel.ops[i], inShapes, graph.shapes.get(node.output)!);
+      }),
+    );
+    const prepared = new Map<ArchitectureNode, PreparedBacktrack>();
+    settled.forEach((s, i) => s.status === 'fulfilled' && prepared.set(model.nodes[i], s.value));
+    try {
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [count, scatter] = await compaction;
       return await gpuStep(context, 'allocating the backtracking buffers', () => {
         const vectors = plan.vectorCapacities.map((capacity, i) => createStorageBuffer(context, `memory vector ${i}`, capacity * memoryNodeWords * 4));
         const vectorSizes = createStorageBuffer(

@@ -75,28 +75,30 @@ export class GpuModel {
       const scratch = new Map([...requests].map(([name, bytes]) => [name, createStorageBuffer(context, name, bytes)]));
       return { tensors, scratch, owned: [...slotBuffers, ...scratch.values()] };
     });
-    const ops: GpuOp[] = [];
-    const release = () => {
-      ops.forEach((op) => op.destroy());
-      owned.forEach((b) => b.destroy());
-    };
-    try {
-      const totalBytes = model.nodes.reduce((sum, n) => sum + weightBytes(n), 0);
-      let doneBytes = 0;
-      for (const node of model.nodes) {
-        const inputs = node.inputs.map((t) => tensors.get(t)!);
-        ops.push(await opOf(node).forward.create(context, node, inputs, tensors.get(node.output)!, { kernels, scratch, bindingLimit }));
-        if (weightBytes(node) > 0) {
-          doneBytes += weightBytes(node);
-          options.onUploadProgress?.(doneBytes, totalBytes);
-        }
+    // Every node's op is created at once, in node order: their pipelines compile one after another off the main thread
+    // (Dawn compiles asynchronous pipelines in order) while the ops whose pipelines are ready upload their weights.
+    const totalBytes = model.nodes.reduce((sum, n) => sum + weightBytes(n), 0);
+    let doneBytes = 0;
+    const pending: Promise<GpuOp>[] = model.nodes.map(async (node) => {
+      const inputs = node.inputs.map((t) => tensors.get(t)!);
+      const op = await opOf(node).forward.create(context, node, inputs, tensors.get(node.output)!, { kernels, scratch, bindingLimit });
+      if (weightBytes(node) > 0) {
+        doneBytes += weightBytes(node);
+        options.onUploadProgress?.(doneBytes, totalBytes);
       }
-      const preprocess = await PreprocessOp.create(context, model.preprocess, tensors.get(inputTensor)!);
-      return new GpuModel(context, model, graph, tensors, memory, ops, preprocess, owned);
-    } catch (error) {
-      release();
-      throw error;
+      return op;
+    });
+    const preprocessPending = PreprocessOp.create(context, model.preprocess, tensors.get(inputTensor)!);
+    const settled = await Promise.allSettled([...pending, preprocessPending]);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      settled.forEach((s) => s.status === 'fulfilled' && s.value.destroy());
+      owned.forEach((b) => b.destroy());
+      throw failed.reason;
     }
+    const ops = settled.slice(0, -1).map((s) => (s as PromiseFulfilledResult<GpuOp>).value);
+    const preprocess = (settled[settled.length - 1] as PromiseFulfilledResult<PreprocessOp>).value;
+    return new GpuModel(context, model, graph, tensors, memory, ops, preprocess, owned);
   }
 
   tensor(name: string): GpuTensor {

@@ -85,26 +85,38 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   //#unroll t TAPS
   let ky${t} = ${t}u / params.kernel;
   let kx${t} = ${t}u % params.kernel;
-  let inside${t} = ky${t} >= kyFirst && ky${t} < kyEnd && kx${t} >= kxFirst && kx${t} < kxEnd;
+  let inside${t} = (ky${t} >= kyFirst) & (ky${t} < kyEnd) & (kx${t} >= kxFirst) & (kx${t} < kxEnd);
   let w${t} = weightAt(row, ky${t}, kx${t}, 0u);
   let p${t} = select(0u, pixelAt(u32(y0 + i32(ky${t})), u32(x0 + i32(kx${t})), 0u), inside${t});
   //#end
-  var bestChannel = inFirst;
-  var bestSum = 0.0;
+  // Per lane, the best sum and the vec4 it came from (strict >, so the lowest channel of a lane keeps ties); lanes
+  // outside the group never win. No branch per vec4: SwiftShader runs a branch as masked SIMD code.
+  var laneBest = vec4f(0.0);
+  var laneC4 = vec4u(c4First);
+  var laneSeen = vec4<bool>(false);
   for (var c4 = c4First; c4 < c4End; c4++) {
     var sums = vec4f(0.0);
     //#unroll t TAPS
     sums += select(vec4f(0.0), weights[w${t} + c4 - c4First] * activations[p${t} + c4], inside${t});
     //#end
-    // Lanes are visited only when one can win (ties keep the lowest channel, as a strict > in channel order does).
-    if (c4 == c4First || max(max(sums.x, sums.y), max(sums.z, sums.w)) > bestSum) {
-      for (var lane = 0u; lane < 4u; lane++) {
-        let channel = c4 * 4u + lane;
-        if (channel >= inFirst && channel < inEnd && (channel == inFirst || sums[lane] > bestSum)) {
-          bestSum = sums[lane];
-          bestChannel = channel;
-        }
-      }
+    let channels = vec4u(c4 * 4u) + vec4u(0u, 1u, 2u, 3u);
+    let valid = (channels >= vec4u(inFirst)) & (channels < vec4u(inEnd));
+    let better = valid & (!laneSeen | (sums > laneBest));
+    laneBest = select(laneBest, sums, better);
+    laneC4 = select(laneC4, vec4u(c4), better);
+    laneSeen = laneSeen | valid;
+  }
+  // The strongest lane; equal sums go to the lower channel.
+  var bestChannel = inFirst;
+  var bestSum = 0.0;
+  var found = false;
+  for (var lane = 0u; lane < 4u; lane++) {
+    let channel = laneC4[lane] * 4u + lane;
+    let sum = laneBest[lane];
+    if (laneSeen[lane] && (!found || sum > bestSum || (sum == bestSum && channel < bestChannel))) {
+      bestSum = sum;
+      bestChannel = channel;
+      found = true;
     }
   }
 

@@ -96,12 +96,16 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
     }
   }
 
+  // One bias read per column, outside the branches: SwiftShader compiles each read in a branch as masked SIMD code.
+  //#unroll n TILE_N4
+  let bias${n} = bias[col4 + ${n}u];
+  //#end
   //#unroll m TILE_M
   if (ox0 + ${m}u < params.outWidth) {
     let pixel = (oy * params.outWidth + ox0 + ${m}u) * params.outC4 + params.chunkOffset4 + col4;
     //#unroll n TILE_N4
     if (col4 + ${n}u < params.chunkValidCols4) {
-      output[pixel + ${n}u] = activate(acc${m}_${n} + bias[col4 + ${n}u], params.activation);
+      output[pixel + ${n}u] = activate(acc${m}_${n} + bias${n}, params.activation);
     }
     //#end
   }

@@ -9,8 +9,8 @@ const denseInputVec4s = 4;
 
 /**
  * Over the forward pass's own weight chunks: at the official boundary each node selects its top contributor
- * (backtrack_dense.wgsl); otherwise each node counts its positive contributions (its out-degree) and the inputs select
- * themselves (backtrack_dense_inputs.wgsl), with no atomic per edge.
+ * (backtrack_dense.wgsl); otherwise the inputs select themselves and count each node's positive contributions (its
+ * out-degree) in the same read of the weights (backtrack_dense_inputs.wgsl), with no atomic per edge.
  */
 export const denseBacktrack: BacktrackHost<DenseLayer> = {
   async prepare(context, layer, forwardOp) {
@@ -27,8 +27,11 @@ export const denseBacktrack: BacktrackHost<DenseLayer> = {
         const steps: BacktrackStep[] = [];
         for (const chunk of forwardOp.weights.chunks) {
           const params = { inFeatures: layer.inFeatures, rowStride, chunkFirstRow: chunk.first, chunkRows: chunk.count, vectorAbove: env.vectorAbove, parentTag: env.parentTag };
-          steps.push(env.indirect(rows, { ...env.shared, weights: chunk.buffer }, { ...params, topOnly: topOnly ? 1 : 0 }));
-          if (!topOnly) steps.push(env.direct(inputs, { ...env.shared, weights: chunk.buffer }, params, grid));
+          steps.push(
+            topOnly
+              ? env.indirect(rows, { ...env.shared, weights: chunk.buffer }, params)
+              : env.direct(inputs, { ...env.shared, weights: chunk.buffer }, params, grid),
+          );
         }
         return steps;
       },

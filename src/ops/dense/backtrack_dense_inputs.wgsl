@@ -5,10 +5,18 @@
 // in the shared bitmap are set atomically). Several vec4s per invocation because on a CPU driver the loop iterations,
 // not the loads, are what costs (VGG19's fc6 under hysm: 16 inputs an invocation select in about two thirds of the
 // time 4 did). Weight chunks are separate dispatches, one after another, so a later chunk adds to what an
-// earlier one wrote. The out-degree of each node above comes from backtrack_dense.wgsl in counting mode. 64 invocations
-// per workgroup; overflow of the grid's x folds into y.
+// earlier one wrote. The same pass counts each node's out-degree: what it found positive among its inputs, added to
+// the node's childCount with one atomic per (invocation, node) when nonzero, so the weights are read once (a separate
+// counting pass over the rows, backtrack_dense.wgsl, read VGG19's 411 MB fc6 a second time). 64 invocations per
+// workgroup; overflow of the grid's x folds into y.
 
-//#include memory_node
+// memory_node.wgsl's MemoryNode, with the child count added to atomically.
+struct CountedNode {
+  node: u32,
+  parent: u32,
+  parentCount: u32,
+  childCount: atomic<u32>,
+}
 
 struct Selection {
   count: u32,
@@ -24,7 +32,7 @@ struct Params {
   parentTag: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memoryVector: array<MemoryNode>;
+@group(0) @binding(0) var<storage, read_write> memoryVector: array<CountedNode>;
 @group(0) @binding(1) var<storage, read> vectorSizes: array<u32>;
 // Read as vec4s: rows and the input vector are zero-padded to a multiple of 4.
 @group(0) @binding(2) var<storage, read> activations: array<vec4f>;
@@ -59,14 +67,19 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
     // The memory vector is sorted: no later node is in this chunk.
     if (j >= end) { break; }
     let row = (j - params.chunkFirstRow) * stride4;
+    var children = vec4u(0u);
     //#unroll v VEC4S
     {
       let positive = weights[row + min(first4 + ${v}u, inVec4s - 1u)] * a${v} > vec4f(0.0);
       // The first node to select an input is its lowest parent (stored as 0xFFFFFFFF − id, as the compaction expects).
       lowest${v} = select(lowest${v}, vec4u(0xFFFFFFFFu - (j | params.parentTag)), positive & (counts${v} == vec4u(0u)));
-      counts${v} += select(vec4u(0u), vec4u(1u), positive);
+      let one = select(vec4u(0u), vec4u(1u), positive);
+      counts${v} += one;
+      children += one;
     }
     //#end
+    let found = children.x + children.y + children.z + children.w;
+    if (found > 0u) { atomicAdd(&memoryVector[t].childCount, found); }
   }
   //#unroll v VEC4S
   for (var lane = 0u; lane < 4u; lane++) {
