@@ -14,6 +14,17 @@ function resultRows(env: EnvironmentResult): string[][] {
   for (const m of env.models) {
     const memory = formatBytes(m.peakMemoryBytes);
     rows.push([`${m.label} forward`, env.environment, ...statsCells(m.forward), formatMs(m.firstResult.totalMs), memory]);
+    if (m.batched) {
+      const b = m.batched;
+      const ratio = (m.forward.medianMs / b.perForwardMs).toFixed(2);
+      rows.push([
+        `${m.label} batched forward (${b.inputs} in one submit: ${formatMs(b.perForwardMs)} each, ${ratio}× single${b.sameScores ? '' : ', SCORES DIFFER'})`,
+        env.environment,
+        ...statsCells(b),
+        '—',
+        '—',
+      ]);
+    }
     for (const rule of ['hysm', 'official'] as const) {
       const b = m.backtrack[rule];
       rows.push([`${m.label} backtracking (${rule}, ${formatCount(b.nodes)} nodes)`, env.environment, ...statsCells(b), rule === 'hysm' ? formatMs(m.backtrack.firstResultMs) : '—', '—']);

@@ -55,6 +55,9 @@ function sweepTargets(probs: ArrayLike<number>, labels: string[]): number[] {
   return targets;
 }
 
+/** Inputs of one batched measurement: the faithfulness metrics send 2 × (steps − 1) per method and photo. */
+const batchedInputs = 4;
+
 /**
  * Every measurement of one model. Returns the logits of our forward on `subject.input` too: the peers are checked
  * against them.
@@ -84,6 +87,16 @@ export async function measureOurs(
       onRun: (i, ms, warm) => log(`${subject.label}: forward ${warm ? 'warm-up' : `run ${i - repeat.warmup + 1}`}: ${Math.round(ms)} ms`),
     });
     const logits = (await gpuModel.readActivations([logitsTensor(model)])).get(logitsTensor(model))!;
+    // Batched forwards (GpuModel.scoreMany: the passes of several inputs in one submit, one readback), as the
+    // faithfulness metrics run them; the time of the whole batch, and its scores checked against the single pass.
+    log(`${subject.label}: timing ${batchedInputs} batched forwards`);
+    const batch = Array.from({ length: batchedInputs }, () => input);
+    let batchedScores: Float32Array[] = [];
+    const batchedStats = await timeRepeated(async () => (batchedScores = await gpuModel.scoreMany(batch)), {
+      warmup: Math.min(repeat.warmup, 1),
+      runs: Math.max(1, Math.min(3, repeat.runs)),
+    });
+    const batchedAgrees = batchedScores.every((s) => s.every((v, i) => v === scores[i]));
     const probs = probabilities(scores, endsInSoftmax(model));
     const top1 = topPredictions(probs, model.labels, 1)[0];
     const forwardProfile = await gpuModel.profileLayers();
@@ -133,6 +146,7 @@ export async function measureOurs(
       parameters: parameterCount(model),
       firstResult: { totalMs: created.ms + firstForward.ms, createMs: created.ms, firstForwardMs: firstForward.ms },
       forward,
+      batched: { inputs: batchedInputs, ...batchedStats, perForwardMs: batchedStats.medianMs / batchedInputs, sameScores: batchedAgrees },
       top1,
       backtrack: { setupMs: setup.ms, firstResultMs: setup.ms + firstBacktrack.ms, ...backtrack },
       explain: { ...explain, rule: 'hysm', fixations },

@@ -41,6 +41,11 @@ export interface OursModelResult {
   firstResult: { totalMs: number; createMs: number; firstForwardMs: number };
   /** Input upload, every layer, scores read back (GpuModel.runTensor). */
   forward: Stats;
+  /**
+   * `inputs` forwards in one submit (GpuModel.scoreMany), the stats of the whole batch; per forward its median over
+   * `inputs`; whether each input's scores equal the single forward's bit for bit.
+   */
+  batched?: Stats & { inputs: number; perForwardMs: number; sameScores: boolean };
   top1: { classIndex: number; label: string; probability: number };
   backtrack: {
     /** GpuBacktracker.create (its pipelines and buffers). */

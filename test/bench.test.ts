@@ -309,6 +309,10 @@ describe('npm run bench on a tiny VGG in Node', () => {
     expect(model.backtrack.hysm.nodes).toBeGreaterThan(model.backtrack.hysm.levels.length - 1);
     expect(model.targetSweep.length).toBeGreaterThan(0);
     expect(model.peakMemoryBytes).toBeGreaterThan(0);
+    // Batched forwards: four inputs a submit, each one's scores the single forward's, bit for bit.
+    expect(model.batched.inputs).toBe(4);
+    expect(model.batched.sameScores).toBe(true);
+    expect(model.batched.perForwardMs).toBeCloseTo(model.batched.medianMs / 4);
   });
 
   it('runs the CPU peers on the same network and computes the ratios', () => {
@@ -329,6 +333,7 @@ describe('npm run bench on a tiny VGG in Node', () => {
     const markdown = await readFile(run.files.markdown, 'utf8');
     expect(markdown).toBe(run.markdown);
     expect(markdown).toContain('| VGG-mini 32×32 forward | node |');
+    expect(markdown).toMatch(/\| VGG-mini 32×32 batched forward \(4 in one submit: [\d.]+ (ms|s) each, [\d.]+× single\) \| node \|/);
     expect(markdown).toContain('### Ours against the peers');
     expect(markdown).toMatch(/\| TensorFlow\.js wasm \| node \| VGG-mini 32×32 \|/);
     expect(markdown).toContain('### Targets');
