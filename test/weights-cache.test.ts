@@ -33,7 +33,9 @@ describe('weights manifest', () => {
   it('ships the public sources: timm safetensors, Keras .h5 with the MD5s Keras checks, darknet', async () => {
     const manifest = await readWeightsManifest(defaultManifestPath, {});
     const byName = new Map(manifest.models.map((m) => [m.name, m]));
-    expect([...byName.keys()]).toEqual(['vgg19', 'vgg16', 'vgg19-keras', 'vgg16-keras', 'tiny-darknet', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'densenet121', 'vgg11', 'vgg13']);
+    expect([...byName.keys()]).toEqual(['vgg19', 'vgg16', 'vgg19-keras', 'vgg16-keras', 'tiny-darknet', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'densenet121', 'vgg11', 'vgg13', 'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn']);
+    expect(byName.get('vgg16_bn')).toMatchObject({ format: 'safetensors-timm', arch: 'vgg16_bn', preprocess: 'torchvision', labels: { kind: 'imagenet' } });
+    expect(byName.get('vgg16_bn')!.files[0].urls).toEqual(['https://huggingface.co/timm/vgg16_bn.tv_in1k/resolve/main/model.safetensors']);
     expect(byName.get('resnet50')).toMatchObject({ format: 'safetensors-timm', arch: 'resnet50', preprocess: 'torchvision', labels: { kind: 'imagenet' } });
     expect(byName.get('resnet50')!.files[0].urls).toEqual(['https://huggingface.co/timm/resnet50.tv_in1k/resolve/main/model.safetensors']);
     expect(byName.get('vgg19')).toMatchObject({ format: 'safetensors-timm', arch: 'vgg19', preprocess: 'torchvision', labels: { kind: 'imagenet' } });
