@@ -57,9 +57,15 @@ export function describeTile(tile: GemmTile): string {
   return tile.kind === 'workgroup' ? 'workgroup 64×64/256' : `registers ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`;
 }
 
+const denseDescriptions: Record<DenseKernel, string> = {
+  invocation: 'per invocation',
+  workgroup: 'per workgroup',
+  subgroup: 'per workgroup with subgroupAdd',
+};
+
 /** The variants in use, as the CLI and the page show them. */
 export function describeChoices(choices: KernelChoices): string {
-  return `GEMM ${describeTile(choices.gemmTile)}, dense per ${choices.dense}`;
+  return `GEMM ${describeTile(choices.gemmTile)}, dense ${denseDescriptions[choices.dense] ?? choices.dense}`;
 }
 
 function median(values: number[]): number {

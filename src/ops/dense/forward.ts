@@ -47,6 +47,9 @@ const denseShaders: Record<DenseKernel, string> = {
   subgroup: 'ops/dense/dense_subgroup',
 };
 
+/** Invocations per row of dense_subgroup.wgsl. */
+const subgroupThreads = 32;
+
 /** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
 export class DenseOp implements GpuOp {
   private constructor(
@@ -67,7 +70,7 @@ export class DenseOp implements GpuOp {
       weights.chunks.map((chunk) =>
         Dispatch.create(
           context,
-          { shader: denseShaders[kernel] },
+          { shader: denseShaders[kernel], defines: kernel === 'subgroup' ? { THREADS: subgroupThreads } : undefined },
           {
             inC4: input.c4,
             rows: chunk.count,
@@ -77,8 +80,8 @@ export class DenseOp implements GpuOp {
             padTo: chunk.first + chunk.count === layer.outFeatures ? output.c4 * 4 : layer.outFeatures,
           },
           { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
-          // workgroup and subgroup: a workgroup per row, and the grid counts invocations in workgroups of 64.
-          [kernel === 'invocation' ? chunk.count : chunk.count * 64],
+          // workgroup and subgroup: a workgroup per row (the grid counts invocations).
+          [kernel === 'invocation' ? chunk.count : chunk.count * (kernel === 'subgroup' ? subgroupThreads : 64)],
         ),
       ),
     );
