@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { denseCandidates, kernelChoicesFor, type KernelChoiceStore, type TuningResult } from '../src/forward/autotune.ts';
+import { vggArchitecture } from '../src/architectures/vgg.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
 import { chain, type Architecture } from '../src/graph/model.ts';
 import { randomModel } from '../src/graph/random-model.ts';
@@ -31,17 +32,20 @@ function denseArchitecture(height: number, width: number, hidden: number, classe
   };
 }
 
-async function expectMatchesReference(arch: Architecture, seed: number, dense: DenseKernel, budget?: { maxStorageBufferBindingSize: number; maxBufferSize: number }): Promise<GpuModel> {
+async function expectMatchesReference(arch: Architecture, seed: number, kernel: DenseKernel, budget?: { maxStorageBufferBindingSize: number; maxBufferSize: number }): Promise<GpuModel> {
   const context = await testGpu(budget);
   const model = randomModel(arch, seed);
-  const gpu = await GpuModel.create(context, model, { kernels: { dense } });
+  const gpu = await GpuModel.create(context, model, { kernels: { dense: kernel } });
   models.push(gpu);
   const input = randomInput(elementCount(arch.input), seed + 1);
   await gpu.runTensor(input);
   const got = await gpu.readActivations();
   const want = forwardReference(model, input);
   expect(got.size).toBeGreaterThan(0);
-  for (const [name, values] of got) expectClose(values, want.get(name)!, 1e-4, `${arch.name} (${dense}) tensor ${name}`);
+  const dense = gpu.ops.filter((op) => op instanceof DenseOp);
+  expect(dense.length).toBe(model.nodes.filter((n) => n.kind === 'dense').length);
+  expect(dense.every((op) => op.kernel === kernel)).toBe(true);
+  for (const [name, values] of got) expectClose(values, want.get(name)!, 1e-4, `${arch.name} (${kernel}) tensor ${name}`);
   return gpu;
 }
 
@@ -69,6 +73,10 @@ describe.skipIf(!hasSubgroups)('subgroup dense kernel equals the CPU reference',
       await expectMatchesReference(arch, 55, 'subgroup');
     });
   }
+
+  it('a slim VGG19 (every layer, narrow; fc6 81 → 70 → 70 → 13) with the subgroup dense kernel forced', async () => {
+    await expectMatchesReference(vggArchitecture(19, { widths: [3, 5, 6, 7, 9], inputSize: 96, hidden: 70, classes: 13 }), 61, 'subgroup');
+  });
 
   it('tune considers it on this device', async () => {
     expect(denseCandidates(await testGpu())).toContain('subgroup');

@@ -55,6 +55,7 @@ export class DenseOp implements GpuOp {
   private constructor(
     readonly weights: DenseWeightBuffers,
     private readonly dispatches: Dispatch[],
+    readonly kernel: DenseKernel,
   ) {}
 
   static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor, kernel: DenseKernel = 'invocation'): Promise<DenseOp> {
@@ -85,7 +86,7 @@ export class DenseOp implements GpuOp {
         ),
       ),
     );
-    return new DenseOp(weights, dispatches);
+    return new DenseOp(weights, dispatches, kernel);
   }
 
   encode(pass: GPUComputePassEncoder): void {
