@@ -8,7 +8,15 @@ import type { AdapterSummary, GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { DenseOp } from '../ops/dense/forward.ts';
 import { GemmOp } from '../ops/conv2d/gemm.ts';
-import { defaultKernelChoices, workgroupGemmTile, type DenseKernel, type GemmTile, type KernelChoices } from '../ops/common/kernel-choices.ts';
+import {
+  defaultKernelChoices,
+  denseKernelFeature,
+  denseKernels,
+  workgroupGemmTile,
+  type DenseKernel,
+  type GemmTile,
+  type KernelChoices,
+} from '../ops/common/kernel-choices.ts';
 import type { DenseLayer } from '../ops/layers.ts';
 
 export function isCpuAdapter(adapter: AdapterSummary): boolean {
@@ -27,7 +35,10 @@ export const gemmCandidates: GemmTile[] = [
   { tileM: 16, tileN4: 2, threads: 64 },
   workgroupGemmTile,
 ];
-export const denseCandidates: DenseKernel[] = ['invocation', 'workgroup'];
+/** The dense kernels this device can run: `subgroup` only where it was created with the `subgroups` feature. */
+export function denseCandidates(context: Pick<GpuContext, 'hasSubgroups'>): DenseKernel[] {
+  return denseKernels.filter((kernel) => denseKernelFeature(kernel) !== 'subgroups' || context.hasSubgroups);
+}
 
 export interface Measurement {
   kernel: string;
@@ -46,9 +57,15 @@ export function describeTile(tile: GemmTile): string {
   return tile.kind === 'workgroup' ? 'workgroup 64×64/256' : `registers ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`;
 }
 
+const denseDescriptions: Record<DenseKernel, string> = {
+  invocation: 'per invocation',
+  workgroup: 'per workgroup',
+  subgroup: 'per workgroup with subgroupAdd',
+};
+
 /** The variants in use, as the CLI and the page show them. */
 export function describeChoices(choices: KernelChoices): string {
-  return `GEMM ${describeTile(choices.gemmTile)}, dense per ${choices.dense}`;
+  return `GEMM ${describeTile(choices.gemmTile)}, dense ${denseDescriptions[choices.dense] ?? choices.dense}`;
 }
 
 function median(values: number[]): number {
@@ -98,9 +115,10 @@ export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: M
   };
   const vector = () => ({ label: 'tuning', shape: { channels: n, height: 1, width: 1 }, c4: n / 4, buffer: createStorageBuffer(context, 'tuning vector', n * 4) });
   const [input, output] = [vector(), vector()];
-  let bestDense = { kernel: denseCandidates[0], ms: Infinity };
+  const candidates = denseCandidates(context);
+  let bestDense = { kernel: candidates[0], ms: Infinity };
   try {
-    for (const kernel of denseCandidates) {
+    for (const kernel of candidates) {
       const op = await DenseOp.create(context, layer, input, output, kernel);
       const ms = await timeOp(context, 'dense', op, runs);
       op.destroy();
@@ -125,7 +143,27 @@ export interface KernelChoiceStore {
   save(result: TuningResult): void;
 }
 
-/** The cached choices for this adapter, else its class's defaults (tuning is never started implicitly). */
-export function kernelChoicesFor(context: GpuContext, store: KernelChoiceStore | null): KernelChoices {
-  return store?.load(context.adapter.name)?.choices ?? adapterDefaults(context.adapter);
+/**
+ * The cached choices for this adapter, else its class's defaults (tuning is never started implicitly). A stored choice
+ * from another version, or one this device cannot run (`subgroup` on a device without the feature), falls back to the
+ * default for that field with a warning; fields the store lacks take the defaults.
+ */
+export function kernelChoicesFor(
+  context: Pick<GpuContext, 'adapter' | 'hasSubgroups'>,
+  store: KernelChoiceStore | null,
+  warn: (message: string) => void = (message) => console.warn(`webgpu-fixations: ${message}`),
+): KernelChoices {
+  const defaults = adapterDefaults(context.adapter);
+  const stored = store?.load(context.adapter.name)?.choices as Partial<KernelChoices> | undefined;
+  if (!stored || typeof stored !== 'object') return defaults;
+  const choices = { ...defaults, ...stored };
+  if (!denseCandidates(context).includes(choices.dense)) {
+    warn(
+      `the stored dense kernel "${String(choices.dense)}" cannot run on ${context.adapter.name}` +
+        `${denseKernels.includes(choices.dense) ? ' (it needs the WebGPU feature "subgroups")' : ' (unknown kernel)'}; ` +
+        `using "${defaults.dense}" — run \`fixations tune\` again to re-measure`,
+    );
+    choices.dense = defaults.dense;
+  }
+  return choices;
 }

@@ -26,6 +26,8 @@ export interface GpuContext {
   shaders: ShaderSource;
   budget: BufferBudget;
   hasTimestampQuery: boolean;
+  /** The device was created with the `subgroups` feature (requested only where the adapter offers it). */
+  hasSubgroups: boolean;
   /** Set once the device is lost; every later GPU step throws {@link DeviceLostError}. */
   lost: DeviceLostError | null;
   /** Compiled pipelines by key, so each shader variant compiles once per context. */
@@ -73,12 +75,16 @@ export async function createGpuContext(gpu: GPU | undefined, options: GpuContext
   const requiredLimits: Record<string, number> = {};
   for (const name of raisedLimits) requiredLimits[name] = adapter.limits[name];
   const hasTimestampQuery = adapter.features.has('timestamp-query');
+  const hasSubgroups = adapter.features.has('subgroups');
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (hasTimestampQuery) requiredFeatures.push('timestamp-query');
+  if (hasSubgroups) requiredFeatures.push('subgroups' as GPUFeatureName);
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({
       label: 'webgpu-fixations',
       requiredLimits,
-      requiredFeatures: hasTimestampQuery ? ['timestamp-query'] : [],
+      requiredFeatures,
     });
   } catch (error) {
     throw new GpuError(`requesting a device from ${summary.name} failed: ${(error as Error).message}`);
@@ -97,6 +103,7 @@ export async function createGpuContext(gpu: GPU | undefined, options: GpuContext
       maxBufferSize: Math.min(device.limits.maxBufferSize, options.budget?.maxBufferSize ?? Infinity),
     },
     hasTimestampQuery,
+    hasSubgroups: device.features.has('subgroups'),
     lost: null,
     pipelineCache: new Map(),
     memory: { live: 0, peak: 0 },

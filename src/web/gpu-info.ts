@@ -44,6 +44,7 @@ export function renderGpuInfo(list: HTMLElement, context: GpuContext, kernels: K
       return [name, name.endsWith('Size') && name !== 'maxComputeWorkgroupStorageSize' ? bytes(value) : value.toLocaleString('en')];
     }),
     ['timestamp-query', context.hasTimestampQuery ? 'yes' : 'no'],
+    ['subgroups', context.hasSubgroups ? 'yes' : 'no'],
     ['Kernels', describeChoices(kernels)],
   ]);
 }

@@ -27,9 +27,17 @@ export const workgroupGemmTile: GemmTile = { kind: 'workgroup', tileM: 64, tileN
 
 /**
  * `invocation`: one invocation per output feature walks its row (dense.wgsl) — best on CPU drivers; `workgroup`: 64
- * invocations per feature with coalesced loads and a reduction (dense_workgroup.wgsl) — for GPUs.
+ * invocations per feature with coalesced loads and a reduction (dense_workgroup.wgsl) — for GPUs; `subgroup`: the same
+ * workgroup per feature reducing with subgroupAdd (dense_subgroup.wgsl) — only on devices with the `subgroups` feature.
  */
-export type DenseKernel = 'invocation' | 'workgroup';
+export type DenseKernel = 'invocation' | 'workgroup' | 'subgroup';
+
+export const denseKernels: readonly DenseKernel[] = ['invocation', 'workgroup', 'subgroup'];
+
+/** The WebGPU feature a dense kernel needs, if any. */
+export function denseKernelFeature(kernel: DenseKernel): 'subgroups' | null {
+  return kernel === 'subgroup' ? 'subgroups' : null;
+}
 
 /** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
 export interface KernelChoices {

@@ -4,6 +4,7 @@ import type { DenseLayer } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { activationCode } from '../common/activation.ts';
 import type { DenseKernel } from '../common/kernel-choices.ts';
+import { GpuError } from '../../gpu/errors.ts';
 import type { ForwardHost } from '../common/op-definition.ts';
 import { Dispatch, type GpuOp } from '../../gpu/dispatch.ts';
 import { splitRows, type RowChunk } from '../../gpu/split-rows.ts';
@@ -40,20 +41,37 @@ export function uploadDenseWeights(context: GpuContext, layer: DenseLayer): Dens
   };
 }
 
+const denseShaders: Record<DenseKernel, string> = {
+  invocation: 'ops/dense/dense',
+  workgroup: 'ops/dense/dense_workgroup',
+  subgroup: 'ops/dense/dense_subgroup',
+};
+
+/** Invocations per row of dense_subgroup.wgsl. */
+const subgroupThreads = 32;
+
 /** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
 export class DenseOp implements GpuOp {
   private constructor(
     readonly weights: DenseWeightBuffers,
     private readonly dispatches: Dispatch[],
+    readonly kernel: DenseKernel,
   ) {}
 
   static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor, kernel: DenseKernel = 'invocation'): Promise<DenseOp> {
+    if (!Object.hasOwn(denseShaders, kernel)) throw new GpuError(`${layer.name}: unknown dense kernel "${String(kernel)}" (use one of ${Object.keys(denseShaders).join(', ')})`);
+    if (kernel === 'subgroup' && !context.hasSubgroups) {
+      throw new GpuError(
+        `${layer.name}: the dense kernel "subgroup" needs the WebGPU feature "subgroups", which ${context.adapter.name} does not offer; ` +
+          'use "invocation" or "workgroup" (or run `fixations tune` again)',
+      );
+    }
     const weights = await gpuStep(context, `uploading ${layer.name}`, () => uploadDenseWeights(context, layer));
     const dispatches = await Promise.all(
       weights.chunks.map((chunk) =>
         Dispatch.create(
           context,
-          { shader: kernel === 'workgroup' ? 'ops/dense/dense_workgroup' : 'ops/dense/dense' },
+          { shader: denseShaders[kernel], defines: kernel === 'subgroup' ? { THREADS: subgroupThreads } : undefined },
           {
             inC4: input.c4,
             rows: chunk.count,
@@ -63,12 +81,12 @@ export class DenseOp implements GpuOp {
             padTo: chunk.first + chunk.count === layer.outFeatures ? output.c4 * 4 : layer.outFeatures,
           },
           { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
-          // A workgroup per row: the grid counts workgroups of 64.
-          [kernel === 'workgroup' ? chunk.count * 64 : chunk.count],
+          // workgroup and subgroup: a workgroup per row (the grid counts invocations).
+          [kernel === 'invocation' ? chunk.count : chunk.count * (kernel === 'subgroup' ? subgroupThreads : 64)],
         ),
       ),
     );
-    return new DenseOp(weights, dispatches);
+    return new DenseOp(weights, dispatches, kernel);
   }
 
   encode(pass: GPUComputePassEncoder): void {
