@@ -4,7 +4,7 @@ import type { OpDefinition } from '../common/op-definition.ts';
 import { sameNodeBacktrack, sameNodeChoice } from '../common/same-node.ts';
 import { activationReads } from '../common/gradient.ts';
 import { activationGradientReference } from './gradient.ts';
-import { oneKernelGradient } from '../common/gradient-host.ts';
+import { activationSlopeGradient } from '../common/gradient-host.ts';
 import type { ActivationSpec } from './spec.ts';
 
 export type { ActivationSpec } from './spec.ts';
@@ -36,10 +36,6 @@ export const activationOp: OpDefinition<ActivationSpec> = {
   gradient: {
     reads: activationReads,
     reference: activationGradientReference,
-    host: oneKernelGradient({
-      shader: 'ops/activation/gradient_activation',
-      binds: { output: true },
-      uniforms: (layer) => ({ activation: activationCode(layer.activation) }),
-    }),
+    host: activationSlopeGradient(),
   },
 };

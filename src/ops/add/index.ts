@@ -5,7 +5,7 @@ import { activate, activationCode, activations } from '../common/activation.ts';
 import type { BacktrackSite, Choice, OpDefinition } from '../common/op-definition.ts';
 import { activationReads } from '../common/gradient.ts';
 import { addGradientReference } from './gradient.ts';
-import { oneKernelGradient } from '../common/gradient-host.ts';
+import { activationSlopeGradient } from '../common/gradient-host.ts';
 import type { AddSpec } from './spec.ts';
 
 export type { AddSpec } from './spec.ts';
@@ -74,6 +74,6 @@ export const addOp: OpDefinition<AddSpec> = {
   gradient: {
     reads: activationReads,
     reference: addGradientReference,
-    host: oneKernelGradient({ shader: 'ops/add/gradient_add', binds: { output: true }, uniforms: (layer) => ({ activation: activationCode(layer.activation) }) }),
+    host: activationSlopeGradient(),
   },
 };

@@ -1,6 +1,7 @@
 import { Dispatch, foldedGrid } from '../../gpu/dispatch.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import type { TensorShape } from '../../model/shapes.ts';
+import { activationCode, type Activation } from './activation.ts';
 import type { GradientEnv, GradientHost } from './op-definition.ts';
 
 /** What one op's backward kernel needs beyond the shared header (shaders/include/gradient_store.wgsl). */
@@ -58,4 +59,16 @@ export function oneKernelGradient<L>(kernel: GradientKernel<L>): GradientHost<L>
       };
     },
   };
+}
+
+/**
+ * The backward of an op whose output is an activation of its input or of the sum of its inputs (a standalone
+ * activation, add): the output gradient times the activation's slope at the output, for every input alike.
+ */
+export function activationSlopeGradient<L extends { activation: Activation }>(): GradientHost<L> {
+  return oneKernelGradient<L>({
+    shader: 'ops/common/gradient_activation_slope',
+    binds: { output: true },
+    uniforms: (layer) => ({ activation: activationCode(layer.activation) }),
+  });
 }

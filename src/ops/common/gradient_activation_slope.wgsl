@@ -1,4 +1,5 @@
-// d score / d input of a standalone activation: the output gradient times the slope at the output.
+// d score / d input of an op that is an activation of its input, or of a sum of its inputs (a standalone activation,
+// either summand of an add; input and output share one layout): the output gradient times the slope at the output.
 
 struct Params {
   elements: u32,
