@@ -13,3 +13,12 @@ fn windowSpan(o: u32, size: u32, stride: u32, padding: u32, n: u32) -> vec3u {
 fn adaptiveSpan(o: u32, out: u32, n: u32) -> vec2u {
   return vec2u(o * n / out, ((o + 1u) * n + out - 1u) / out);
 }
+
+// The outputs whose windows (as windowSpan's, before the cut to the axis) cover input position v along an axis with
+// `outs` outputs: [x, y], empty when x > y. The backward kernels gather over them.
+fn coveringWindows(v: u32, size: u32, stride: u32, padding: u32, outs: u32) -> vec2i {
+  let shifted = i32(v + padding);
+  let s = i32(stride);
+  let first = max(0, (shifted - i32(size) + s) / s);
+  return vec2i(first, min(i32(outs) - 1, shifted / s));
+}

@@ -22,19 +22,16 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 //#include gradient_store
-
-// Output o's window along an axis of n: (in-bounds positions, positions of the padded axis), as windowSpan.
-fn extent(o: u32, n: u32) -> vec2u {
-  let first = i32(o * params.stride) - i32(params.padding);
-  let last = min(first + i32(params.size), i32(n + params.padding));
-  return vec2u(u32(min(i32(n), last) - max(0, first)), u32(last - first));
-}
+//#include pool_window
 
 fn covering(v: u32, outs: u32) -> vec2i {
-  let shifted = i32(v + params.padding);
-  let s = i32(params.stride);
-  let first = max(0, (shifted - i32(params.size) + s) / s);
-  return vec2i(first, min(i32(outs) - 1, shifted / s));
+  return coveringWindows(v, params.size, params.stride, params.padding, outs);
+}
+
+// Output o's window along an axis of n: its in-bounds positions, and the positions of the padded axis it covers.
+fn extent(o: u32, n: u32) -> vec2u {
+  let span = windowSpan(o, params.size, params.stride, params.padding, n);
+  return vec2u(span.y - span.x, span.z);
 }
 
 @compute @workgroup_size(64)

@@ -22,20 +22,15 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 //#include gradient_store
+//#include pool_window
 
-// The in-bounds part [start, end) of output o's window along an axis of n inputs (pool_window.ts windowSpan).
-fn span(o: u32, n: u32) -> vec2u {
-  let first = i32(o * params.stride) - i32(params.padding);
-  let last = min(first + i32(params.size), i32(n + params.padding));
-  return vec2u(u32(max(0, first)), u32(min(i32(n), last)));
+fn covering(v: u32, outs: u32) -> vec2i {
+  return coveringWindows(v, params.size, params.stride, params.padding, outs);
 }
 
-// The output windows that cover input position v along an axis: [first, last], empty when first > last.
-fn covering(v: u32, outs: u32) -> vec2i {
-  let shifted = i32(v + params.padding);
-  let s = i32(params.stride);
-  let first = max(0, (shifted - i32(params.size) + s) / s);
-  return vec2i(first, min(i32(outs) - 1, shifted / s));
+// The in-bounds part [start, end) of output o's window along an axis of n inputs.
+fn span(o: u32, n: u32) -> vec2u {
+  return windowSpan(o, params.size, params.stride, params.padding, n).xy;
 }
 
 @compute @workgroup_size(64)
