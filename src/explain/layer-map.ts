@@ -3,6 +3,7 @@
  * there, and CAM (Zhou et al.) from the activations before a global-average-pool head and the head's weights.
  */
 import { scoreTensor } from '../graph/gradient-path.ts';
+import { isLinearPointwiseConv } from '../graph/gap-dense-head.ts';
 import { graphOf, type Model } from '../graph/model.ts';
 import type { TensorShape } from '../model/shapes.ts';
 
@@ -74,16 +75,7 @@ export function camHead(model: Model): CamHead | string {
   }
   if (last && isGlobalPool(last)) {
     const conv = graph.producers.get(last.inputs[0]);
-    if (
-      conv?.kind === 'conv2d' &&
-      conv.kernel === 1 &&
-      conv.stride === 1 &&
-      (conv.groups ?? 1) === 1 &&
-      conv.activation === 'linear' &&
-      conv.padding === 0 &&
-      (conv.pads ?? [0, 0, 0, 0]).every((p) => p === 0) &&
-      spatial(conv.inputs[0])
-    ) {
+    if (conv && isLinearPointwiseConv(conv) && spatial(conv.inputs[0])) {
       const c = conv as typeof conv & { weight: Float32Array };
       return { tensor: conv.inputs[0], weights: (t) => c.weight.slice(t * c.inChannels, (t + 1) * c.inChannels) };
     }

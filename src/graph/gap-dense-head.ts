@@ -1,7 +1,7 @@
-import type { Conv2dLayer } from '../ops/conv2d/spec.ts';
+import type { Conv2dLayer, Conv2dSpec } from '../ops/conv2d/spec.ts';
 import { convPads } from '../ops/conv2d/spec.ts';
 import type { DenseLayer } from '../ops/dense/spec.ts';
-import { graphOf, validateModel, type GraphNode, type Model } from './model.ts';
+import { graphOf, validateModel, type ArchitectureNode, type GraphNode, type Model } from './model.ts';
 
 /** A head whose linear 1×1 convolution to the classes is followed by a global average pool (Tiny Darknet's). */
 interface ConvGapHead {
@@ -10,10 +10,10 @@ interface ConvGapHead {
 }
 
 /**
- * Stride 1, no padding, no groups, no activation: then conv and pool are linear and commute,
- * GAP(conv(x)) = conv1×1(GAP(x)). Padding would add bias-only positions to the mean, a stride would drop positions.
+ * A linear 1×1 conv: stride 1, no padding, no groups, no activation. Then conv and a global average pool commute,
+ * GAP(conv(x)) = conv1×1(GAP(x)): padding would add bias-only positions to the mean, a stride would drop positions.
  */
-function isCommutingConv(node: GraphNode): node is Conv2dLayer & GraphNode {
+export function isLinearPointwiseConv<N extends ArchitectureNode>(node: N): node is N & Conv2dSpec {
   if (node.kind !== 'conv2d') return false;
   const pads = convPads(node);
   return (
@@ -31,7 +31,7 @@ function findConvGapHeads(model: Model): ConvGapHead[] {
   for (const pool of model.nodes) {
     if (pool.kind !== 'globalAvgPool') continue;
     const conv = model.nodes.find((n) => n.output === pool.inputs[0]);
-    if (!conv || !isCommutingConv(conv)) continue;
+    if (!conv || !isLinearPointwiseConv(conv)) continue;
     if (graph.consumers.get(conv.output)!.length !== 1) continue;
     heads.push({ conv, pool });
   }
