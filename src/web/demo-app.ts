@@ -446,7 +446,7 @@ export class DemoApp {
     const session = this.session;
     if (!session) return;
     try {
-      const curves = await session.deletionCurves();
+      const curves = await session.deletionCurves(this.compared.maps);
       if (!curves || !this.compare.visible) return;
       this.compare.showCurves(curves);
       this.compared = { ...this.compared, curves };

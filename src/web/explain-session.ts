@@ -226,9 +226,11 @@ export class ExplainSession {
    * order of the map in `steps` steps, the class's probability after each. The batched forward passes overwrite the
    * activations, so the photo's own forward pass and backtracking run again afterwards (same results).
    */
-  deletionCurves(steps = this.deletionSteps): Promise<DeletionCurves | null> {
+  deletionCurves(shown: CompareMaps | null = null, steps = this.deletionSteps): Promise<DeletionCurves | null> {
     return this.exclusive(async () => {
-      const compare = await this.computeCompare();
+      // The maps on screen when they are of the current forward pass, class and rule; else made anew.
+      const current = shown !== null && shown.generation === this.forward?.generation && shown.target === this.explanation?.target.classIndex && shown.rule === this.explanation?.rule;
+      const compare = current ? shown : await this.computeCompare();
       const explainer = this.explainer;
       const forward = this.forward;
       const photo = this.forwardPhoto;
