@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseImagenetValLabels } from '../datasets/imagenet-val.ts';
 import { endsInSoftmax } from '../explain/classify.ts';
-import { Explainer } from '../explain/explain.ts';
+import { Explainer, type ForwardState } from '../explain/explain.ts';
 import type { Photo } from '../explain/explanation-maps.ts';
 import { methodMap, methodName, MethodUnavailableError, seedOf, type MethodMap, type MethodSpec } from '../explain/methods.ts';
 import { probabilities } from '../explain/predictions.ts';
@@ -154,6 +154,63 @@ const meanOrNull = (values: (number | null)[]) => {
   return known.length > 0 ? mean(known) : null;
 };
 
+/** A photo of the sanity check: its class, random seed and each method's map on the trained model. */
+interface SanityPhoto {
+  photo: Photo;
+  target: number;
+  seed: number;
+  maps: Map<string, Float32Array>;
+}
+
+type SanityMaps = (explainer: Explainer, photo: SanityPhoto, state: ForwardState) => Promise<MethodMap[]>;
+
+/**
+ * The sanity check: the top k weighted layers re-initialised, k = 1 … all, each method's map against its original.
+ * Spearman's ρ by method, then by the lowest layer randomised, one entry per photo (null where ρ is undefined).
+ */
+async function sanityCheck(explainer: Explainer, layers: string[], photos: SanityPhoto[], mapsOf: SanityMaps, options: FaithfulnessOptions): Promise<Map<string, Map<string, (number | null)[]>>> {
+  const model = explainer.model;
+  const rhos = new Map<string, Map<string, (number | null)[]>>();
+  for (const [k, layer] of layers.entries()) {
+    const randomised = await Explainer.create(explainer.gpuModel.context, randomiseTopLayers(model, k + 1, options.seed));
+    try {
+      for (const s of photos) {
+        const state = await randomised.forward(s.photo);
+        for (const map of await mapsOf(randomised, s, state)) {
+          const rho = spearman(s.maps.get(map.method)!, map.photo);
+          const byLayer = rhos.get(map.method) ?? new Map<string, (number | null)[]>();
+          byLayer.set(layer, [...(byLayer.get(layer) ?? []), Number.isFinite(rho) ? rho : null]);
+          rhos.set(map.method, byLayer);
+        }
+      }
+    } finally {
+      randomised.destroy();
+    }
+    options.onSanityStep?.(layer, k + 1, layers.length);
+  }
+  return rhos;
+}
+
+/** Each method's means over the photos it was scored on, and its mean ρ per randomised layer. */
+function summarise(names: string[], photos: PhotoFaithfulness[], layers: string[], rhos: Map<string, Map<string, (number | null)[]>>): Record<string, MethodSummary> {
+  const summaries: Record<string, MethodSummary> = {};
+  for (const name of names) {
+    const per = photos.map((p) => p.methods[name]).filter((m) => m !== undefined);
+    if (per.length === 0) continue;
+    const curveMean = (pick: (m: (typeof per)[number]) => number[]) => pick(per[0]).map((_, s) => mean(per.map((m) => pick(m)[s])));
+    summaries[name] = {
+      deletionAuc: mean(per.map((m) => m.deletionAuc)),
+      insertionAuc: mean(per.map((m) => m.insertionAuc)),
+      pointingGame: meanOrNull(per.map((m) => m.pointingGame)),
+      energyPointingGame: meanOrNull(per.map((m) => m.energyPointingGame)),
+      sanity: Object.fromEntries(layers.map((layer) => [layer, meanOrNull(rhos.get(name)?.get(layer) ?? [])])),
+      deletionCurve: curveMean((m) => m.deletion),
+      insertionCurve: curveMean((m) => m.insertion),
+    };
+  }
+  return summaries;
+}
+
 export async function evaluateFaithfulness(explainer: Explainer, mapper: AttentionMapper, options: FaithfulnessOptions): Promise<FaithfulnessResult> {
   const model = explainer.model;
   const softmaxOut = endsInSoftmax(model);
@@ -163,12 +220,12 @@ export async function evaluateFaithfulness(explainer: Explainer, mapper: Attenti
   const photos: PhotoFaithfulness[] = [];
   const failed: { file: string; error: string }[] = [];
   const kept: KeptPhoto[] = [];
-  const sanitySet: { photo: Photo; target: number; seed: number; maps: Map<string, Float32Array> }[] = [];
+  const sanitySet: SanityPhoto[] = [];
   let forwards = 0;
   const started = performance.now();
 
   /** Every method's map of the photo of `state`; unavailable methods dropped (or thrown) on first sight. */
-  const mapsOf = async (ex: Explainer, photo: Photo, state: Awaited<ReturnType<Explainer['forward']>>, target: number, seed: number, allowDrop: boolean) => {
+  const mapsOf = async (ex: Explainer, photo: Photo, state: ForwardState, target: number, seed: number, allowDrop: boolean) => {
     const maps: MethodMap[] = [];
     for (const spec of [...methods]) {
       try {
@@ -239,43 +296,8 @@ export async function evaluateFaithfulness(explainer: Explainer, mapper: Attenti
   const seconds = (performance.now() - started) / 1000;
   const throughput = { photosPerSecond: photos.length / seconds, forwardsPerSecond: forwards / seconds, forwards, seconds };
 
-  // Sanity check: the top k weighted layers re-initialised, k = 1 … all, each method's map against its original.
   const layers = sanitySet.length > 0 ? cascadeLayers(model) : [];
-  const rhos = new Map<string, Map<string, (number | null)[]>>();
-  for (const [k, layer] of layers.entries()) {
-    const randomised = await Explainer.create(explainer.gpuModel.context, randomiseTopLayers(model, k + 1, options.seed));
-    try {
-      for (const s of sanitySet) {
-        const state = await randomised.forward(s.photo);
-        const maps = await mapsOf(randomised, s.photo, state, s.target, s.seed, false);
-        for (const map of maps) {
-          const rho = spearman(s.maps.get(map.method)!, map.photo);
-          const byLayer = rhos.get(map.method) ?? new Map<string, (number | null)[]>();
-          byLayer.set(layer, [...(byLayer.get(layer) ?? []), Number.isFinite(rho) ? rho : null]);
-          rhos.set(map.method, byLayer);
-        }
-      }
-    } finally {
-      randomised.destroy();
-    }
-    options.onSanityStep?.(layer, k + 1, layers.length);
-  }
-
-  const summaries: Record<string, MethodSummary> = {};
-  for (const spec of methods) {
-    const name = methodName(spec);
-    const per = photos.map((p) => p.methods[name]).filter((m) => m !== undefined);
-    if (per.length === 0) continue;
-    const curveMean = (pick: (m: (typeof per)[number]) => number[]) => pick(per[0]).map((_, s) => mean(per.map((m) => pick(m)[s])));
-    summaries[name] = {
-      deletionAuc: mean(per.map((m) => m.deletionAuc)),
-      insertionAuc: mean(per.map((m) => m.insertionAuc)),
-      pointingGame: meanOrNull(per.map((m) => m.pointingGame)),
-      energyPointingGame: meanOrNull(per.map((m) => m.energyPointingGame)),
-      sanity: Object.fromEntries(layers.map((layer) => [layer, meanOrNull(rhos.get(name)?.get(layer) ?? [])])),
-      deletionCurve: curveMean((m) => m.deletion),
-      insertionCurve: curveMean((m) => m.insertion),
-    };
-  }
+  const rhos = await sanityCheck(explainer, layers, sanitySet, (ex, s, state) => mapsOf(ex, s.photo, state, s.target, s.seed, false), options);
+  const summaries = summarise(methods.map(methodName), photos, layers, rhos);
   return { photos, failed, methods: summaries, dropped, sanityLayers: layers, sanityPhotos: sanitySet.length, throughput, kept };
 }
