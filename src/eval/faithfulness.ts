@@ -1,7 +1,7 @@
 /**
  * `eval faithfulness`: every method's map of each photo scored by deletion and insertion (RISE), the pointing game and
  * its energy form against the photo's ground-truth boxes, and the cascading model-parameter randomization sanity check
- * (Adebayo et al. 2018). See faithfulness-metrics.ts for the metrics themselves.
+ * (Adebayo et al. 2018). See postprocess/faithfulness-metrics.ts for the metrics themselves.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import {
   pointingGame,
   spearman,
   type EdgeBox,
-} from './faithfulness-metrics.ts';
+} from '../postprocess/faithfulness-metrics.ts';
 
 /** One photo to evaluate: its file, its true class in the model's output order (if known), its boxes. */
 export interface FaithfulnessEntry {

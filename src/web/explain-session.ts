@@ -16,7 +16,7 @@ import { layerMapToMethodMap, normaliseMinMax, photoMapToInput, seedOf } from '.
 import { endsInSoftmax } from '../explain/classify.ts';
 import { probabilities } from '../explain/predictions.ts';
 import { inputTensor } from '../graph/model.ts';
-import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../eval/faithfulness-metrics.ts';
+import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../postprocess/faithfulness-metrics.ts';
 
 /** One method's map for the page's compare view, or why the model has none. */
 export interface CompareEntry {
