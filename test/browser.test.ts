@@ -16,7 +16,7 @@ import type { Rule } from '../src/ops/common/rules.ts';
 import { Explainer, type Explanation } from '../src/explain/explain.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
 import { loadModelFile } from '../src/weights/load-model-node.ts';
-import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../src/eval/faithfulness-metrics.ts';
+import { areaUnderCurve, blurChw, perturbedInputs, pixelOrder } from '../src/postprocess/faithfulness-metrics.ts';
 import { layerMapToMethodMap, seedOf } from '../src/explain/methods.ts';
 import { probabilities } from '../src/explain/predictions.ts';
 import { endsInSoftmax } from '../src/explain/classify.ts';

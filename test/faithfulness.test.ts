@@ -16,7 +16,7 @@ import {
   pointingGame,
   riseBlurTaps,
   spearman,
-} from '../src/eval/faithfulness-metrics.ts';
+} from '../src/postprocess/faithfulness-metrics.ts';
 import { cascadeLayers, evaluateFaithfulness, randomiseTopLayers, readFaithfulnessLabels } from '../src/eval/faithfulness.ts';
 import { Explainer } from '../src/explain/explain.ts';
 import { centreMap, inputMapToPhoto, methodMap, MethodUnavailableError, parseMethods, photoMapToInput, resizeBilinearCentres, seedOf } from '../src/explain/methods.ts';
