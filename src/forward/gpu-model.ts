@@ -21,6 +21,11 @@ export interface GpuModelOptions {
   onUploadProgress?: (done: number, total: number) => void;
   /** Tensors to keep readable after a forward pass besides those the backtracking reads (the logits, say). */
   keep?: readonly string[];
+  /**
+   * Images every tensor holds (default 1): a forward pass runs them all at once (multi-crop, the faithfulness passes),
+   * dense layers reading their weights once for all of them.
+   */
+  batch?: number;
 }
 
 export interface ForwardResult {
@@ -56,16 +61,18 @@ export class GpuModel {
 
   static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<GpuModel> {
     const graph = validateModel(model);
+    const batch = options.batch ?? 1;
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`${model.name}: batch must be an integer ≥ 1 (got ${batch})`);
     const kernels = { ...defaultKernelChoices, ...options.kernels };
     const bindingLimit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
-    const memory = planTensorMemory(model, graph, options.keep ?? []);
+    const memory = planTensorMemory(model, graph, options.keep ?? [], batch);
     const { tensors, scratch, owned } = await gpuStep(context, `allocating ${model.name}'s activations`, () => {
-      for (const name of graph.tensors) requireTensorLimits(context, name, graph.shapes.get(name)!);
+      for (const name of graph.tensors) requireTensorLimits(context, name, graph.shapes.get(name)!, batch);
       const slotBuffers = memory.slots.map((bytes, i) => createStorageBuffer(context, `${model.name} activations ${i}`, bytes));
       const tensors = new Map<string, GpuTensor>();
       for (const name of graph.tensors) {
         const shape = graph.shapes.get(name)!;
-        tensors.set(name, { label: name, shape, c4: vec4Count(shape.channels), buffer: slotBuffers[memory.slotOf.get(name)!] });
+        tensors.set(name, { label: name, shape, c4: vec4Count(shape.channels), batch, buffer: slotBuffers[memory.slotOf.get(name)!] });
       }
       const requests = new Map<string, number>();
       for (const node of model.nodes) {

@@ -85,9 +85,13 @@ export class PreprocessOp {
 
   /**
    * Uploads the photo and prepares the dispatches; returns where the photo lands in the model input. `geometry`
-   * replaces the preprocessing's own placement (multi-crop evaluation takes corner crops this way).
+   * replaces the preprocessing's own placement (multi-crop evaluation takes corner crops this way); `image` is the
+   * slot of a batched input it is written to.
    */
-  upload(photo: RgbaImage, geometry = resampleGeometry(this.preprocess, photo.width, photo.height)): ResampleGeometry {
+  upload(photo: RgbaImage, geometry = resampleGeometry(this.preprocess, photo.width, photo.height), image = 0): ResampleGeometry {
+    if (!Number.isInteger(image) || image < 0 || image >= this.output.batch) {
+      throw new Error(`preprocess: image slot ${image} is outside the model's batch of ${this.output.batch}`);
+    }
     const bytes = photo.width * photo.height * 4;
     requireLimit(this.context, 'maxStorageBufferBindingSize', bytes, `a ${photo.width}×${photo.height} photo`);
     const { content } = geometry;
@@ -129,6 +133,7 @@ export class PreprocessOp {
       std0: pre.std[0],
       std1: pre.std[1],
       std2: pre.std[2],
+      outOffset: image * pre.width * pre.height * this.output.c4,
     });
     this.pending = {
       params: [rowsParams, columnsParams],
