@@ -16,6 +16,8 @@ import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { elementCount } from '../src/model/shapes.ts';
 import { rules } from '../src/ops/common/rules.ts';
 import type { KernelChoices } from '../src/ops/common/kernel-choices.ts';
+import { DenseOp } from '../src/ops/dense/forward.ts';
+import { DenseGemmOp } from '../src/ops/dense/gemm.ts';
 import { forwardReference } from '../src/reference/forward.ts';
 import { loadModelFile } from '../src/weights/load-model-node.ts';
 import { expectClose } from './helpers/compare.ts';
@@ -80,10 +82,33 @@ describe('a batched forward pass equals the CPU reference on each image alone', 
           }
           // Different inputs give different outputs: no image is another's read twice.
           expect(new Set(results.map((r) => Array.from(r.scores).join())).size).toBe(batch);
+          const dense = gpu.ops.filter((_, i) => model.nodes[i].kind === 'dense');
+          expect(dense.every((op) => op instanceof DenseGemmOp), 'dense layers run as the batch GEMM').toBe(true);
         }
       });
     }
   }
+
+  it('with weights split over several bindings (small limits), dense layers run dense_batch.wgsl, with the same result', async () => {
+    const arch = smallArchitectures()[2];
+    const model = randomModel(arch, 77);
+    // d1's weights are 594·132·4 bytes ≈ 310 KB: the GEMM's do not fit 128 KiB, the rows split into chunks.
+    const small = await testGpu({ maxStorageBufferBindingSize: 128 * 1024, maxBufferSize: 128 * 1024 });
+    for (const batch of [3, 9]) {
+      const gpu = await GpuModel.create(small, model, { kernels: { winograd: false }, batch });
+      cleanups.push(() => gpu.destroy());
+      const d1 = gpu.ops[model.nodes.findIndex((n) => n.name === 'd1')];
+      expect(d1).toBeInstanceOf(DenseOp);
+      expect((d1 as DenseOp).weights.chunks.length).toBeGreaterThan(1);
+      const inputs = inputsFor(arch, batch, 3);
+      await gpu.runTensors(inputs);
+      // 9 images: two dispatches per chunk (8 + 1 images).
+      for (const image of new Set([0, 1, batch - 1, Math.min(8, batch - 1)])) {
+        const want = forwardReference(model, inputs[image]);
+        for (const [name, values] of await gpu.readActivations(undefined, image)) expectClose(values, want.get(name)!, 1e-4, `batch ${batch} image ${image} tensor ${name}`);
+      }
+    }
+  });
 
   it('rejects a batch that is not a positive integer, too many inputs and images outside the batch', async () => {
     const model = randomModel(architectures[0], 5);
@@ -115,7 +140,8 @@ describe('the batched API against single-image passes', () => {
       for (const chunkBytes of [undefined, 4 * inputBytes]) {
         const got = await batched.scoreMany(inputs, chunkBytes);
         expect(got).toHaveLength(7);
-        got.forEach((scores, i) => expect(Array.from(scores), `${arch.name} input ${i}, chunk ${chunkBytes ?? 'default'}`).toEqual(Array.from(want[i])));
+        // Close, not equal: the batch's dense layers sum in the GEMM's order.
+        got.forEach((scores, i) => expectClose(scores, want[i], 1e-5, `${arch.name} input ${i}, chunk ${chunkBytes ?? 'default'}`));
       }
     }
   });
@@ -176,7 +202,7 @@ describe('the batched API against single-image passes', () => {
     for (const [i, geometry] of geometries.slice(0, 5).entries()) {
       const want = await single.run(photo, geometry);
       expect(got[i].geometry).toEqual(geometry);
-      expect(Array.from(got[i].scores), `crop ${i}`).toEqual(Array.from(want.scores));
+      expectClose(got[i].scores, want.scores, 1e-5, `crop ${i}`);
       // And the whole input slot: the crop's preprocessed pixels.
       const [slot, alone] = [await batched.readActivations(['input'], i), await single.readActivations(['input'])];
       expect(Array.from(slot.get('input')!), `crop ${i} input`).toEqual(Array.from(alone.get('input')!));
@@ -195,7 +221,7 @@ describe.skipIf(!existsSync(tinyDarknet))('Tiny Darknet, real weights, a batch o
     const photo = await decodeImageFile(`${tinyDarknet}/images/${file}`);
     const crops = multiCropGeometries(photo.width, photo.height, model.input.width, model.input.height).slice(3, 5);
     const got = await batched.runMany(photo, crops);
-    for (const [i, crop] of crops.entries()) expect(Array.from(got[i].scores), `${file} crop ${i}`).toEqual(Array.from((await single.run(photo, crop)).scores));
+    for (const [i, crop] of crops.entries()) expectClose(got[i].scores, (await single.run(photo, crop)).scores, 1e-5, `${file} crop ${i}`);
     expect(Array.from(got[0].scores)).not.toEqual(Array.from(got[1].scores));
   });
 });

@@ -8,6 +8,7 @@ import { GpuError } from '../../gpu/errors.ts';
 import type { ForwardHost } from '../common/op-definition.ts';
 import { Dispatch, type GpuOp } from '../../gpu/dispatch.ts';
 import { splitRows, type RowChunk } from '../../gpu/split-rows.ts';
+import { DenseGemmOp, denseGemmApplies } from './gemm.ts';
 
 /** Rows [first, first + count) of a dense weight, each zero-padded to a multiple of 4 inputs. */
 export function denseGpuWeights(layer: DenseLayer, chunk: RowChunk): Float32Array {
@@ -104,8 +105,8 @@ function batchDispatches(context: GpuContext, p: DenseDispatchParams): Promise<D
 
 /**
  * One dispatch per weight chunk (and group of images); the weights stay on the GPU for the backtracking to read. A
- * batch runs dense_batch.wgsl whatever the kernel choice: it reads each weight once for all images, which the
- * per-image variants cannot.
+ * batch whose weights do not fit the GEMM (see gemm.ts) runs dense_batch.wgsl whatever the kernel choice: it reads
+ * each weight once for all images, which the per-image variants cannot.
  */
 export class DenseOp implements GpuOp {
   private constructor(
@@ -144,5 +145,8 @@ export class DenseOp implements GpuOp {
 }
 
 export const denseForward: ForwardHost<DenseLayer> = {
-  create: (context, layer, [input], output, env) => DenseOp.create(context, layer, input, output, env.kernels.dense),
+  create: (context, layer, [input], output, env) =>
+    denseGemmApplies(layer, output.batch, env.bindingLimit)
+      ? DenseGemmOp.create(context, layer, input, output)
+      : DenseOp.create(context, layer, input, output, env.kernels.dense),
 };
