@@ -26,6 +26,11 @@ export interface GpuModelOptions {
    * dense layers reading their weights once for all of them.
    */
   batch?: number;
+  /**
+   * Keep only the input, the output and `keep` readable, not what the backtracking reads: a model that is only scored
+   * (Explainer.scoreMany's batched copy) shares more buffers.
+   */
+  scoresOnly?: boolean;
 }
 
 export interface ForwardResult {
@@ -57,6 +62,8 @@ export class GpuModel {
     readonly ops: GpuOp[],
     private readonly preprocess: PreprocessOp,
     private readonly owned: GPUBuffer[],
+    /** What it was created with (withBatch makes another like it). */
+    private readonly options: GpuModelOptions,
   ) {}
 
   static async create(context: GpuContext, model: Model, options: GpuModelOptions = {}): Promise<GpuModel> {
@@ -65,7 +72,7 @@ export class GpuModel {
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`${model.name}: batch must be an integer ≥ 1 (got ${batch})`);
     const kernels = { ...defaultKernelChoices, ...options.kernels };
     const bindingLimit = Math.min(context.budget.maxStorageBufferBindingSize, context.budget.maxBufferSize);
-    const memory = planTensorMemory(model, graph, options.keep ?? [], batch);
+    const memory = planTensorMemory(model, graph, options.keep ?? [], batch, !options.scoresOnly);
     const { tensors, scratch, owned } = await gpuStep(context, `allocating ${model.name}'s activations`, () => {
       for (const name of graph.tensors) requireTensorLimits(context, name, graph.shapes.get(name)!, batch);
       const slotBuffers = memory.slots.map((bytes, i) => createStorageBuffer(context, `${model.name} activations ${i}`, bytes));
@@ -105,7 +112,20 @@ export class GpuModel {
     }
     const ops = settled.slice(0, -1).map((s) => (s as PromiseFulfilledResult<GpuOp>).value);
     const preprocess = (settled[settled.length - 1] as PromiseFulfilledResult<PreprocessOp>).value;
-    return new GpuModel(context, model, graph, tensors, memory, ops, preprocess, owned);
+    return new GpuModel(context, model, graph, tensors, memory, ops, preprocess, owned, options);
+  }
+
+  /**
+   * Another GpuModel of the same network, kernel choices and preprocessing holding `batch` images, its weights
+   * uploaded again. `keep: 'same'` keeps every tensor this one keeps, so its images can be copied into this one
+   * (copyImageInto) for backtracking; `'output'` keeps only the input and the output, for scoring.
+   */
+  withBatch(batch: number, keep: 'same' | 'output'): Promise<GpuModel> {
+    const { kernels } = this.options;
+    const model = { ...this.model, preprocess: { ...this.model.preprocess } };
+    return keep === 'same'
+      ? GpuModel.create(this.context, model, { kernels, batch, keep: [...this.memory.kept] })
+      : GpuModel.create(this.context, model, { kernels, batch, scoresOnly: true });
   }
 
   tensor(name: string): GpuTensor {

@@ -17,10 +17,11 @@ export interface TensorMemoryPlan {
  * Kept tensors get a buffer of their own. Every other tensor (read only by ops whose backtracking needs no
  * activations, such as the logits before a softmax) takes a free buffer once every reader of the tensor that last held
  * it has run, or a new one: nodes run one after another, so a buffer is never read and written by two live tensors.
+ * Without `forBacktracking` (a model that is only scored) the backtracking's tensors are not kept either.
  */
-export function planTensorMemory(model: Model, graph: Graph, keep: readonly string[], batch = 1): TensorMemoryPlan {
+export function planTensorMemory(model: Model, graph: Graph, keep: readonly string[], batch = 1, forBacktracking = true): TensorMemoryPlan {
   const kept = new Set<string>([inputTensor, model.output, ...keep.filter((t) => graph.shapes.has(t))]);
-  for (const node of model.nodes) {
+  for (const node of forBacktracking ? model.nodes : []) {
     if (!opOf(node).sameNode) node.inputs.forEach((t) => kept.add(t));
   }
   const lastRead = new Map<string, number>();
