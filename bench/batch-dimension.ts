@@ -17,7 +17,11 @@ const [batch, rounds] = [Number(values.batch), Number(values.rounds)];
 const subject = positionals[1] ?? new URL('../../shared/data/tiny-darknet/tiny.cfg', import.meta.url).pathname;
 const model = subject === 'vgg19' ? randomModel(vggArchitecture(19), 1) : await loadModelFile(subject);
 const context = await createNodeGpuContext();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const timed = async (f: () => Promise<unknown>) => {
   const start = performance.now();
   await f();
@@ -47,8 +51,10 @@ console.log(`create: batch 1 ${singleCreateMs.toFixed(0)} ms, batch ${batch} ${b
 console.log(`batch 1:  ${((batch * 1000) / median(singleMs)).toFixed(2)} forwards/s (${batch} passes ${median(singleMs).toFixed(0)} ms; rounds ${singleMs.map((m) => m.toFixed(0)).join(', ')})`);
 console.log(`batch ${batch}:  ${((batch * 1000) / median(batchedMs)).toFixed(2)} forwards/s (one pass ${median(batchedMs).toFixed(0)} ms; rounds ${batchedMs.map((m) => m.toFixed(0)).join(', ')})`);
 console.log(`per layer (${singleLayers.method}): ${batch} × batch 1 | batch ${batch}`);
-const order = singleLayers.ms.map((ms, i) => ({ i, ms })).sort((a, b) => b.ms - a.ms).slice(0, 8);
-for (const { i, ms } of order) console.log(`  ${singleLayers.labels[i].padEnd(10)} ${(batch * ms).toFixed(1).padStart(9)} ms | ${batchedLayers.ms[i].toFixed(1).padStart(9)} ms`);
+// The slowest layers, and every dense layer (what the batch reads once).
+const slowest = singleLayers.ms.map((ms, i) => ({ i, ms })).sort((a, b) => b.ms - a.ms).slice(0, 6);
+const dense = model.nodes.flatMap((node, i) => (node.kind === 'dense' && !slowest.some((s) => s.i === i) ? [{ i, ms: singleLayers.ms[i] }] : []));
+for (const { i, ms } of [...slowest, ...dense]) console.log(`  ${singleLayers.labels[i].padEnd(10)} ${(batch * ms).toFixed(1).padStart(9)} ms | ${batchedLayers.ms[i].toFixed(1).padStart(9)} ms`);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 console.log(`  ${'total'.padEnd(10)} ${(batch * sum(singleLayers.ms)).toFixed(1).padStart(9)} ms | ${sum(batchedLayers.ms).toFixed(1).padStart(9)} ms`);
 single.destroy();
