@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GpuBacktracker } from '../src/backtrack/gpu-backtracker.ts';
 import { multiCropGeometries } from '../src/explain/multi-crop.ts';
 import { GpuModel } from '../src/forward/gpu-model.ts';
+import { GpuGradient } from '../src/gradient/executor.ts';
 import { chain, type Architecture } from '../src/graph/model.ts';
 import { randomModel, seededRandom } from '../src/graph/random-model.ts';
 import { decodeImageFile } from '../src/image/decode-node.ts';
@@ -117,6 +118,8 @@ describe('a batched forward pass equals the CPU reference on each image alone', 
     const gpu = await open(model, { batch: 2 });
     await expect(gpu.runTensors(inputsFor(architectures[0], 3, 1))).rejects.toThrow(/3 input tensors for a batch of 2/);
     await expect(gpu.readActivations(undefined, 2)).rejects.toThrow(/image 2 is outside the batch of 2/);
+    await expect(GpuBacktracker.create(gpu)).rejects.toThrow(/backtracking runs on a model of one image, this one holds 2; copy an image into one/);
+    await expect(GpuGradient.create(gpu, [gpu.graph.tensors[1]])).rejects.toThrow(/the gradient runs on a model of one image, this one holds 2/);
   });
 
   it('checks the limits on the batched sizes', async () => {
