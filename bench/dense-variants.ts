@@ -24,8 +24,8 @@ const layer: DenseLayer = {
   bias: new Float32Array(outFeatures),
 };
 const c4 = (n: number) => Math.ceil(n / 4);
-const input = { label: 'in', shape: { channels: inFeatures, height: 1, width: 1 }, c4: c4(inFeatures), buffer: createStorageBuffer(context, 'in', c4(inFeatures) * 16) };
-const output = { label: 'out', shape: { channels: outFeatures, height: 1, width: 1 }, c4: c4(outFeatures), buffer: createStorageBuffer(context, 'out', c4(outFeatures) * 16) };
+const input = { label: 'in', shape: { channels: inFeatures, height: 1, width: 1 }, c4: c4(inFeatures), batch: 1, buffer: createStorageBuffer(context, 'in', c4(inFeatures) * 16) };
+const output = { label: 'out', shape: { channels: outFeatures, height: 1, width: 1 }, c4: c4(outFeatures), batch: 1, buffer: createStorageBuffer(context, 'out', c4(outFeatures) * 16) };
 const kernels = denseCandidates(context);
 const ops = await Promise.all(kernels.map((kernel) => DenseOp.create(context, layer, input, output, kernel)));
 const times = kernels.map(() => [] as number[]);

@@ -18,7 +18,7 @@ function resultRows(env: EnvironmentResult): string[][] {
       const b = m.batched;
       const ratio = (m.forward.medianMs / b.perForwardMs).toFixed(2);
       rows.push([
-        `${m.label} batched forward (${b.inputs} in one submit: ${formatMs(b.perForwardMs)} each, ${ratio}× single${b.sameScores ? '' : ', SCORES DIFFER'})`,
+        `${m.label} forward over a batch of ${b.inputs} (${formatMs(b.perForwardMs)} an image, ${ratio}× single; scores within ${b.maxRelativeError.toExponential(1)}${b.maxRelativeError > 1e-4 ? ', SCORES DIFFER' : ''})`,
         env.environment,
         ...statsCells(b),
         '—',

@@ -42,10 +42,11 @@ export interface OursModelResult {
   /** Input upload, every layer, scores read back (GpuModel.runTensor). */
   forward: Stats;
   /**
-   * `inputs` forwards in one submit (GpuModel.scoreMany), the stats of the whole batch; per forward its median over
-   * `inputs`; whether each input's scores equal the single forward's bit for bit.
+   * One forward pass over a batch of `inputs` images (GpuModel.withBatch), the stats of the whole pass; per image its
+   * median over `inputs`; the largest difference of any image's scores from the single forward's, relative to the
+   * largest score.
    */
-  batched?: Stats & { inputs: number; perForwardMs: number; sameScores: boolean };
+  batched?: Stats & { inputs: number; perForwardMs: number; maxRelativeError: number };
   top1: { classIndex: number; label: string; probability: number };
   backtrack: {
     /** GpuBacktracker.create (its pipelines and buffers). */

@@ -1,7 +1,8 @@
 // Photo → model input, step 2 of 2: resample the row-filtered photo vertically onto each model pixel with the
 // filter's tap table (include/resize_taps.wgsl), then scale, channel order and mean/std; pixels outside the letterbox
 // content get the fill value. One invocation per model-input pixel, 8×8 workgroups, no workgroup memory. Output:
-// channels-last, 4 lanes per pixel (the 4th is 0) — the layout every other kernel reads.
+// channels-last, 4 lanes per pixel (the 4th is 0) — the layout every other kernel reads — starting `outOffset` vec4s in
+// (the image slot of a batched model input).
 
 struct Params {
   outWidth: u32,
@@ -22,6 +23,7 @@ struct Params {
   std0: f32,
   std1: f32,
   std2: f32,
+  outOffset: u32,
 }
 
 @group(0) @binding(0) var<storage, read> rowsIn: array<vec4f>;
@@ -65,5 +67,5 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (params.bgr == 1u) { rgb = rgb.bgr; }
   let mean = vec3f(params.mean0, params.mean1, params.mean2);
   let deviation = vec3f(params.std0, params.std1, params.std2);
-  output[y * params.outWidth + x] = vec4f((rgb - mean) / deviation, 0.0);
+  output[params.outOffset + y * params.outWidth + x] = vec4f((rgb - mean) / deviation, 0.0);
 }

@@ -88,7 +88,7 @@ describe('the subgroup dense kernel on a device without the feature', () => {
 
   it('is refused with a message naming the feature', async () => {
     const context = { ...(await testGpu()), hasSubgroups: false };
-    const vector = { label: 'v', shape: { channels: 8, height: 1, width: 1 }, c4: 2, buffer: null as unknown as GPUBuffer };
+    const vector = { label: 'v', shape: { channels: 8, height: 1, width: 1 }, c4: 2, batch: 1, buffer: null as unknown as GPUBuffer };
     await expect(DenseOp.create(context, layer(), vector, vector, 'subgroup')).rejects.toThrow(/fc: the dense kernel "subgroup" needs the WebGPU feature "subgroups", which .* does not offer/);
     await expect(DenseOp.create(context, layer(), vector, vector, 'bogus' as DenseKernel)).rejects.toThrow(/unknown dense kernel "bogus"/);
   });

@@ -48,6 +48,9 @@ export class GpuBacktracker {
 
   static async create(gpuModel: GpuModel): Promise<GpuBacktracker> {
     const { context, model, graph } = gpuModel;
+    if (gpuModel.batch !== 1) {
+      throw new Error(`${model.name}: backtracking runs on a model of one image, this one holds ${gpuModel.batch}; copy an image into one (GpuModel.copyImageInto)`);
+    }
     const plan = planBacktracking(model, graph);
     const compaction = Promise.all(['compact_count', 'compact_scatter'].map((shader) => Kernel.create(context, { shader })));
     // Awaited below, unless a node fails first: then its error is the one reported.

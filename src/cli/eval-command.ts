@@ -42,12 +42,16 @@ async function withExplainer<T>(options: EvalOptions, run: (explainer: Explainer
   }
 }
 
-/** A progress reporter that starts when the evaluation says how many photos there are. */
+/**
+ * A progress reporter shown once the evaluation says how many photos there are (at the first photo's end); its rate
+ * counts from the start, so the first photo's time is in it.
+ */
 function lazyProgress(): { tick(file: string, done: number, total: number): void; stop(): void } {
+  const started = performance.now();
   let reporter: ReturnType<typeof progressReporter> | null = null;
   return {
     tick(file, _done, total) {
-      reporter ??= progressReporter(total);
+      reporter ??= progressReporter(total, started);
       reporter.tick(file);
     },
     stop: () => reporter?.stop(),

@@ -2,10 +2,9 @@ import cliProgress from 'cli-progress';
 
 /**
  * Progress on a terminal as a bar with rate and ETA, each photo's result printed above it; elsewhere one line per
- * photo. `result` (the top class and fixation count, say) goes on the photo's line.
+ * photo. `result` (the top class and fixation count, say) goes on the photo's line. Rates count from `started`.
  */
-export function progressReporter(total: number): { tick(file: string, result?: string): void; stop(): void } {
-  const started = performance.now();
+export function progressReporter(total: number, started = performance.now()): { tick(file: string, result?: string): void; stop(): void } {
   let count = 0;
   const rate = () => (count / ((performance.now() - started) / 1000)).toFixed(2);
   if (process.stderr.isTTY) {

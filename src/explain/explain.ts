@@ -1,7 +1,9 @@
 import { GpuBacktracker } from '../backtrack/gpu-backtracker.ts';
 import type { Rule } from '../ops/common/rules.ts';
 import { fixationPoints, type TreeLevel } from '../backtrack/tree.ts';
-import { classify } from './classify.ts';
+import { classify, endsInSoftmax } from './classify.ts';
+import { checkFiniteScores, firstNonFinite } from './finite-outputs.ts';
+import { gpuTensorBytes } from '../gpu/tensor.ts';
 import { GpuModel, type GpuModelOptions } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
@@ -9,7 +11,7 @@ import { gradientKeeps } from '../graph/gradient-path.ts';
 import { graphOf, type Model } from '../graph/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
 import { coarseCell, lastSpatialLevel, lastSpatialTensor, type CoarseCell } from '../postprocess/coarse.ts';
-import { topPredictions, type Prediction } from './predictions.ts';
+import { probabilities, topPredictions, type Prediction } from './predictions.ts';
 import { GpuGradient } from '../gradient/executor.ts';
 import { camHead, gradcamMap, weightedChannelSum, type LayerMap } from './layer-map.ts';
 
@@ -41,6 +43,8 @@ export interface Explanation {
   timings: { forwardMs: number; backtrackMs: number };
   /** The forward pass whose activations it came from (see Explainer.forward). */
   generation: number;
+  /** The image of a batched forward pass it came from (ForwardState.image). */
+  image?: number;
 }
 
 /** Model-input pixels → original photo pixels, through the preprocessing and any shrinking on decode. */
@@ -81,7 +85,15 @@ export interface ForwardState {
   forwardMs: number;
   /** Which forward pass of the explainer this was. */
   generation: number;
+  /** Which image of a batched forward pass (forwardCrops) it is; absent for a single forward. */
+  image?: number;
 }
+
+/** Bytes a batched scoring model may use for its activations (see scoringBatch). */
+export const scoringActivationBudget = 256 * 2 ** 20;
+
+/** The most images one batched forward pass of `scoreMany` holds. */
+export const maxScoringBatch = 8;
 
 /**
  * A model on the GPU with its backtracker. `forward` runs the network once; `backtrack` then explains any class with
@@ -91,6 +103,13 @@ export class Explainer {
   private generation = 0;
   /** The GPU backward to each layer Grad-CAM was asked for, prepared on first use (once, however many ask at once). */
   private readonly gradients = new Map<string, Promise<GpuGradient>>();
+  /**
+   * Copies of the model holding several images (GpuModel.withBatch), made on first use and kept: `crops` keeps what
+   * the backtracking reads, for forwardCrops; `scores` keeps only the output, for scoreMany.
+   */
+  private readonly batchModels = new Map<string, Promise<GpuModel>>();
+  /** The image of the latest batched forward pass that the single model's activations hold now (null: none). */
+  private loadedImage: number | null = null;
 
   private constructor(
     readonly gpuModel: GpuModel,
@@ -113,16 +132,85 @@ export class Explainer {
   /** Runs the network on a photo, placed by the model's preprocessing or by `geometry` (a crop). */
   async forward(photo: RgbaImage & MaybeShrunk, geometry?: ResampleGeometry): Promise<ForwardState> {
     const result = await classify(this.gpuModel, photo, 5, geometry);
+    this.loadedImage = null;
     return { ...result, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation: ++this.generation };
   }
 
   /**
-   * Scores of many model-input tensors (CHW) in batched forward passes (GpuModel.scoreMany). They overwrite the
-   * activations, so earlier forward states can no longer be backtracked.
+   * Runs the network on several crops of one photo in one batched forward pass (the multi-crop explanation's five).
+   * Each state backtracks like a single forward's: the first backtrack, Grad-CAM or CAM of a crop copies its
+   * activations into the single model (GpuModel.copyImageInto). A later forward pass of either kind ends them all.
+   */
+  async forwardCrops(photo: RgbaImage & MaybeShrunk, geometries: readonly ResampleGeometry[]): Promise<ForwardState[]> {
+    if (geometries.length === 0) return [];
+    const batch = await this.batchModel('crops', geometries.length);
+    const results = await batch.runMany(photo, [...geometries]);
+    const generation = ++this.generation;
+    this.loadedImage = null;
+    const states: ForwardState[] = [];
+    for (const [image, result] of results.entries()) {
+      if (firstNonFinite(result.scores) >= 0) {
+        await this.load(batch, image);
+        await checkFiniteScores(this.gpuModel, result.scores);
+      }
+      const probs = probabilities(result.scores, endsInSoftmax(this.model));
+      states.push({
+        predictions: topPredictions(probs, this.model.labels, 5),
+        probabilities: probs,
+        geometry: result.geometry!,
+        photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight },
+        // The batch's time shared out: what one crop cost.
+        forwardMs: result.forwardMs / results.length,
+        generation,
+        image,
+      });
+    }
+    return states;
+  }
+
+  /**
+   * A copy of this model on the GPU holding `images` images (or more: it grows, never shrinks), weights uploaded
+   * again. `crops` keeps every tensor the single model keeps; `scores` only the output.
+   */
+  private batchModel(purpose: 'crops' | 'scores', images: number): Promise<GpuModel> {
+    const existing = this.batchModels.get(purpose);
+    const made = existing?.then((m) => (m.batch >= images ? m : this.growBatchModel(purpose, m, images)));
+    const model = made ?? this.gpuModel.withBatch(images, purpose === 'crops' ? 'same' : 'output');
+    this.batchModels.set(purpose, model);
+    model.catch(() => this.batchModels.delete(purpose));
+    return model;
+  }
+
+  private async growBatchModel(purpose: 'crops' | 'scores', old: GpuModel, images: number): Promise<GpuModel> {
+    old.destroy();
+    return this.gpuModel.withBatch(images, purpose === 'crops' ? 'same' : 'output');
+  }
+
+  /** Copies image `image` of the latest batched forward pass into the single model, unless it holds it already. */
+  private async load(batch: GpuModel, image: number): Promise<void> {
+    if (this.loadedImage === image) return;
+    await batch.copyImageInto(image, this.gpuModel);
+    this.loadedImage = image;
+  }
+
+  /** Where a state's activations are: already in the single model, or an image of the crops model to copy over. */
+  private async activationsOf(state: ForwardState): Promise<void> {
+    this.checkLatest(state);
+    if (state.image === undefined) return;
+    await this.load(await this.batchModel('crops', 1), state.image);
+  }
+
+  /**
+   * Scores of many model-input tensors (CHW). With room for more than one image (scoringBatch) they run on a copy of
+   * the model holding a batch of them per forward pass, which keeps only the output; else as GpuModel.scoreMany on
+   * this one. Either way earlier forward states can no longer be backtracked afterwards.
    */
   async scoreMany(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
     this.generation++;
-    return this.gpuModel.scoreMany(inputs);
+    this.loadedImage = null;
+    const batch = scoringBatch(this.gpuModel, inputs.length);
+    if (batch <= 1) return this.gpuModel.scoreMany(inputs);
+    return (await this.batchModel('scores', batch)).scoreMany(inputs);
   }
 
   private checkLatest(state: ForwardState): void {
@@ -133,7 +221,7 @@ export class Explainer {
 
   /** Explains `target` (default: the top-1 class) from the activations of `state`, which must be the latest forward. */
   async backtrack(state: ForwardState, rule: Rule = 'hysm', target?: number): Promise<Explanation> {
-    this.checkLatest(state);
+    await this.activationsOf(state);
     const prediction = target === undefined ? state.predictions[0] : this.prediction(target, state.probabilities);
     const { tree, backtrackMs } = await this.backtracker.run(prediction.classIndex, rule);
     const fixations = fixationPoints(tree.levels[tree.levels.length - 1]);
@@ -147,6 +235,7 @@ export class Explainer {
       geometry: state.geometry,
       timings: { forwardMs: state.forwardMs, backtrackMs },
       generation: state.generation,
+      image: state.image,
     };
   }
 
@@ -157,7 +246,7 @@ export class Explainer {
    * with `keep: gradientKeeps(model, layer)`.
    */
   async gradcam(state: ForwardState, target: number, layer?: string): Promise<LayerMap> {
-    this.checkLatest(state);
+    await this.activationsOf(state);
     this.prediction(target, state.probabilities);
     const tensor = layer ?? lastSpatialTensor(this.gpuModel.graph);
     if (!tensor) throw new Error(`${this.model.name} has no spatial tensor to make a Grad-CAM map at`);
@@ -185,7 +274,7 @@ export class Explainer {
    * (no bias). Throws an Error saying why for other heads.
    */
   async cam(state: ForwardState, target: number): Promise<LayerMap> {
-    this.checkLatest(state);
+    await this.activationsOf(state);
     this.prediction(target, state.probabilities);
     const head = camHead(this.model);
     if (typeof head === 'string') throw new Error(head);
@@ -200,6 +289,7 @@ export class Explainer {
     }
     const level = lastSpatialLevel(explanation.layers);
     if (!level) return null;
+    if (explanation.image !== undefined) await this.load(await this.batchModel('crops', 1), explanation.image);
     const values = (await this.gpuModel.readActivations([level.name])).get(level.name)!;
     return coarseCell(level, values, this.model.input, explanation.geometry);
   }
@@ -233,8 +323,22 @@ export class Explainer {
   destroy(): void {
     this.gradients.forEach((g) => g.then((gradient) => gradient.destroy(), () => {}));
     this.backtracker.destroy();
+    this.batchModels.forEach((m) => m.then((model) => model.destroy(), () => {}));
     this.gpuModel.destroy();
   }
+}
+
+/**
+ * How many images one batched scoring pass holds: up to maxScoringBatch and `count`, as many as fit
+ * scoringActivationBudget with the single model's activations as the measure (an over-estimate: the scoring copy
+ * keeps only its output) and every tensor within one binding.
+ */
+export function scoringBatch(gpuModel: GpuModel, count: number): number {
+  const { budget } = gpuModel.context;
+  const bindingLimit = Math.min(budget.maxStorageBufferBindingSize, budget.maxBufferSize);
+  const largest = Math.max(...[...gpuModel.tensors.values()].map((t) => gpuTensorBytes(t.shape)));
+  const byMemory = Math.floor(scoringActivationBudget / gpuModel.memory.peakBytes);
+  return Math.max(1, Math.min(maxScoringBatch, count, byMemory, Math.floor(bindingLimit / largest)));
 }
 
 function topClasses(probabilities: Float64Array, k: number): number[] {

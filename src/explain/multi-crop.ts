@@ -45,8 +45,11 @@ export interface MultiCropExplanation {
 export async function explainMultiCrop(explainer: Explainer, photo: RgbaImage, rule: Rule, extraTargets: number[] = []): Promise<MultiCropExplanation> {
   const { width, height } = explainer.model.input;
   const crops: { top: number; probabilities: Float64Array; fixations: Point[]; extra: Map<number, Point[]> }[] = [];
-  for (const geometry of multiCropGeometries(photo.width, photo.height, width, height)) {
-    const state = await explainer.forward(photo, geometry);
+  const geometries = multiCropGeometries(photo.width, photo.height, width, height);
+  // The five crops in one batched forward pass; each crop's backtracking reads its own activations.
+  const states = await explainer.forwardCrops(photo, geometries);
+  for (const [i, state] of states.entries()) {
+    const geometry = geometries[i];
     const top = state.predictions[0].classIndex;
     const own = await explainer.backtrack(state, rule, top);
     const extra = new Map<number, Point[]>();

@@ -113,7 +113,7 @@ export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: M
     weight: new Float32Array(n * n),
     bias: new Float32Array(n),
   };
-  const vector = () => ({ label: 'tuning', shape: { channels: n, height: 1, width: 1 }, c4: n / 4, buffer: createStorageBuffer(context, 'tuning vector', n * 4) });
+  const vector = () => ({ label: 'tuning', shape: { channels: n, height: 1, width: 1 }, c4: n / 4, batch: 1, buffer: createStorageBuffer(context, 'tuning vector', n * 4) });
   const [input, output] = [vector(), vector()];
   const candidates = denseCandidates(context);
   let bestDense = { kernel: candidates[0], ms: Infinity };

@@ -6,7 +6,7 @@ import { opOf } from '../ops/registry.ts';
 export interface TensorMemoryPlan {
   /** Tensors whose values stay readable after the pass: the input, the output, what the backtracking reads, `keep`. */
   kept: ReadonlySet<string>;
-  /** Bytes of each buffer. */
+  /** Bytes of each buffer (for all images of a batch). */
   slots: number[];
   slotOf: ReadonlyMap<string, number>;
   /** Bytes of all buffers together: the peak of the forward pass's activations. */
@@ -17,10 +17,11 @@ export interface TensorMemoryPlan {
  * Kept tensors get a buffer of their own. Every other tensor (read only by ops whose backtracking needs no
  * activations, such as the logits before a softmax) takes a free buffer once every reader of the tensor that last held
  * it has run, or a new one: nodes run one after another, so a buffer is never read and written by two live tensors.
+ * Without `forBacktracking` (a model that is only scored) the backtracking's tensors are not kept either.
  */
-export function planTensorMemory(model: Model, graph: Graph, keep: readonly string[]): TensorMemoryPlan {
+export function planTensorMemory(model: Model, graph: Graph, keep: readonly string[], batch = 1, forBacktracking = true): TensorMemoryPlan {
   const kept = new Set<string>([inputTensor, model.output, ...keep.filter((t) => graph.shapes.has(t))]);
-  for (const node of model.nodes) {
+  for (const node of forBacktracking ? model.nodes : []) {
     if (!opOf(node).sameNode) node.inputs.forEach((t) => kept.add(t));
   }
   const lastRead = new Map<string, number>();
@@ -45,9 +46,9 @@ export function planTensorMemory(model: Model, graph: Graph, keep: readonly stri
     slotOf.set(tensor, slot);
     if (shared) held.set(slot, tensor);
   };
-  place(inputTensor, gpuTensorBytes(graph.shapes.get(inputTensor)!), false);
+  place(inputTensor, gpuTensorBytes(graph.shapes.get(inputTensor)!) * batch, false);
   model.nodes.forEach((node, i) => {
-    place(node.output, gpuTensorBytes(graph.shapes.get(node.output)!), !kept.has(node.output));
+    place(node.output, gpuTensorBytes(graph.shapes.get(node.output)!) * batch, !kept.has(node.output));
     for (const [slot, tensor] of held) {
       if ((lastRead.get(tensor) ?? -1) <= i && tensor !== node.output) {
         held.delete(slot);

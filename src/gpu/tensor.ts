@@ -12,6 +12,11 @@ export interface GpuTensor {
   shape: TensorShape;
   /** Number of vec4s per pixel: ⌈channels / 4⌉. */
   c4: number;
+  /**
+   * Images the buffer holds, one after another (image b at byte b · gpuTensorBytes(shape)), each in the layout above.
+   * 1 outside a batched GpuModel.
+   */
+  batch: number;
   buffer: GPUBuffer;
 }
 
@@ -23,17 +28,17 @@ export function gpuTensorBytes(shape: TensorShape): number {
   return shape.height * shape.width * vec4Count(shape.channels) * 16;
 }
 
-/** Fails with a message naming the tensor when it would not fit one binding. */
-export function requireTensorLimits(context: GpuContext, label: string, shape: TensorShape): void {
-  const bytes = gpuTensorBytes(shape);
-  const what = `activation ${label} (${formatShape(shape)})`;
+/** Fails with a message naming the tensor when it (all `batch` images of it) would not fit one binding. */
+export function requireTensorLimits(context: GpuContext, label: string, shape: TensorShape, batch = 1): void {
+  const bytes = gpuTensorBytes(shape) * batch;
+  const what = `activation ${label} (${formatShape(shape)}${batch > 1 ? ` × ${batch} images` : ''})`;
   requireLimit(context, 'maxStorageBufferBindingSize', bytes, what);
   requireLimit(context, 'maxBufferSize', bytes, what);
 }
 
 export function createGpuTensor(context: GpuContext, label: string, shape: TensorShape): GpuTensor {
   requireTensorLimits(context, label, shape);
-  return { label, shape, c4: vec4Count(shape.channels), buffer: createStorageBuffer(context, label, gpuTensorBytes(shape)) };
+  return { label, shape, c4: vec4Count(shape.channels), batch: 1, buffer: createStorageBuffer(context, label, gpuTensorBytes(shape)) };
 }
 
 /** GPU layout → canonical CHW. */

@@ -33,6 +33,9 @@ export class GpuGradient {
   /** Plans and prepares the backward to `layers`; throws naming a tensor the forward did not keep but a step reads. */
   static async create(gpuModel: GpuModel, layers: readonly string[]): Promise<GpuGradient> {
     const { context, model, graph } = gpuModel;
+    if (gpuModel.batch !== 1) {
+      throw new Error(`${model.name}: the gradient runs on a model of one image, this one holds ${gpuModel.batch}; copy an image into one (GpuModel.copyImageInto)`);
+    }
     const plan = planGradient(model, layers);
     const dropped = [...plan.reads].filter((t) => !gpuModel.isKept(t));
     if (dropped.length > 0) {

@@ -31,6 +31,8 @@ interface TapBuffers {
  */
 export class PreprocessOp {
   private image: GPUBuffer | null = null;
+  /** The size of the photo in `image`. */
+  private photo: { width: number; height: number } | null = null;
   private rows: GPUBuffer | null = null;
   private taps: TapBuffers | null = null;
   private pending: { rowsGroup: GPUBindGroup; columnsGroup: GPUBindGroup; params: GPUBuffer[]; rowsGrid: [number, number] } | null = null;
@@ -85,19 +87,34 @@ export class PreprocessOp {
 
   /**
    * Uploads the photo and prepares the dispatches; returns where the photo lands in the model input. `geometry`
-   * replaces the preprocessing's own placement (multi-crop evaluation takes corner crops this way).
+   * replaces the preprocessing's own placement (multi-crop evaluation takes corner crops this way); `image` is the
+   * slot of a batched input it is written to.
    */
-  upload(photo: RgbaImage, geometry = resampleGeometry(this.preprocess, photo.width, photo.height)): ResampleGeometry {
+  upload(photo: RgbaImage, geometry = resampleGeometry(this.preprocess, photo.width, photo.height), image = 0): ResampleGeometry {
     const bytes = photo.width * photo.height * 4;
     requireLimit(this.context, 'maxStorageBufferBindingSize', bytes, `a ${photo.width}×${photo.height} photo`);
+    this.image = this.grow(this.image, bytes, 'photo');
+    const data = photo.data;
+    this.context.device.queue.writeBuffer(this.image, 0, data.buffer, data.byteOffset, bytes);
+    this.photo = { width: photo.width, height: photo.height };
+    return this.place(geometry, image);
+  }
+
+  /**
+   * Prepares the dispatches for another placement of the photo uploaded last (another crop), into image slot `image`;
+   * what was encoded before keeps its own tap tables and uniforms.
+   */
+  place(geometry: ResampleGeometry, image: number): ResampleGeometry {
+    const photo = this.photo;
+    if (!photo || !this.image) throw new Error('preprocess: no photo uploaded');
+    if (!Number.isInteger(image) || image < 0 || image >= this.output.batch) {
+      throw new Error(`preprocess: image slot ${image} is outside the model's batch of ${this.output.batch}`);
+    }
     const { content } = geometry;
     const taps = this.tapBuffers(geometry);
     const rowBytes = content.width * taps.rows * 16;
     requireLimit(this.context, 'maxStorageBufferBindingSize', rowBytes, `the row-filtered ${photo.width}×${photo.height} photo`);
-    this.image = this.grow(this.image, bytes, 'photo');
     this.rows = this.grow(this.rows, rowBytes, 'photo rows');
-    const data = photo.data;
-    this.context.device.queue.writeBuffer(this.image, 0, data.buffer, data.byteOffset, bytes);
     const pre = this.preprocess;
     this.pending?.params.forEach((b) => b.destroy());
     const { rows, columns } = this.kernels;
@@ -129,6 +146,7 @@ export class PreprocessOp {
       std0: pre.std[0],
       std1: pre.std[1],
       std2: pre.std[2],
+      outOffset: image * pre.width * pre.height * this.output.c4,
     });
     this.pending = {
       params: [rowsParams, columnsParams],

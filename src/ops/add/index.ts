@@ -39,7 +39,7 @@ export const addOp: OpDefinition<AddSpec> = {
   fanOut: () => 1,
   forward: {
     create: (context, layer, [first, second], output) => {
-      const vec4s = output.shape.height * output.shape.width * output.c4;
+      const vec4s = output.shape.height * output.shape.width * output.c4 * output.batch;
       return Dispatch.create(
         context,
         { shader: 'ops/add/add' },

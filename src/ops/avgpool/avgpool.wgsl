@@ -2,7 +2,7 @@
 // in-bounds part, divided by its size, or with `countIncludePad` by the positions it covers of the padded input (a
 // ceil-mode window is cut at the far edge of the padding, as torch does). Padding channels stay 0 / n = 0.
 // One invocation per output (pixel, vec4 of channels); 64 per workgroup, flat index over the output tensor folded
-// into y past 65535 workgroups.
+// into y past 65535 workgroups; the grid's z is the image of a batch (images follow one another in both tensors).
 
 struct Params {
   inWidth: u32,
@@ -26,6 +26,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * 64u;
   if (index >= params.outWidth * params.outHeight * params.c4) { return; }
+  let inImage = id.z * params.inWidth * params.inHeight * params.c4;
   let c4 = index % params.c4;
   let pixel = index / params.c4;
   let ox = pixel % params.outWidth;
@@ -35,10 +36,10 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   var sum = vec4f(0.0);
   for (var y = rows.x; y < rows.y; y++) {
     for (var x = cols.x; x < cols.y; x++) {
-      sum += input[(y * params.inWidth + x) * params.c4 + c4];
+      sum += input[inImage + (y * params.inWidth + x) * params.c4 + c4];
     }
   }
   var count = (rows.y - rows.x) * (cols.y - cols.x);
   if (params.countIncludePad == 1u) { count = rows.z * cols.z; }
-  output[index] = sum / f32(count);
+  output[id.z * params.outWidth * params.outHeight * params.c4 + index] = sum / f32(count);
 }

@@ -50,7 +50,7 @@ export const batchNormOp: OpDefinition<BatchNormSpec, BatchNormLayer> = {
   fanOut: () => 1,
   forward: {
     create: (context, layer, [input], output) => {
-      const vec4s = output.shape.height * output.shape.width * output.c4;
+      const vec4s = output.shape.height * output.shape.width * output.c4 * output.batch;
       const scale = createFilledBuffer(context, `${layer.name}.scale`, padded(layer.weight, output.c4));
       const shift = createFilledBuffer(context, `${layer.name}.shift`, padded(layer.bias, output.c4));
       const [x, y] = foldedGrid(vec4s, 64);

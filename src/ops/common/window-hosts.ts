@@ -33,7 +33,7 @@ export function windowSizes(env: BacktrackEnv): Record<string, number> {
 
 /**
  * The forward host of an op that is one window kernel (pools): one invocation per output vec4, the grid folded past
- * the per-dimension limit; the input's and output's sizes are added to its uniforms.
+ * the per-dimension limit, its z the image of a batch; the input's and output's sizes are added to its uniforms.
  */
 export function oneKernelForward<L>(shader: string, uniforms: (layer: L) => Record<string, number> = () => ({})): ForwardHost<L> {
   return {
@@ -44,7 +44,7 @@ export function oneKernelForward<L>(shader: string, uniforms: (layer: L) => Reco
         { shader },
         { inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, outWidth: output.shape.width, outHeight: output.shape.height, ...uniforms(layer) },
         { input: input.buffer, output: output.buffer },
-        [x * 64, y],
+        [x * 64, y, output.batch],
       );
     },
   };

@@ -48,7 +48,8 @@ export const concatOp: OpDefinition<ConcatSpec> = {
   forward: {
     // One copy per input; the last one also zeroes the output's padding channels.
     async create(context, _layer, inputs, output): Promise<GpuOp> {
-      const pixels = output.shape.height * output.shape.width;
+      // Pixels of every image: each image's slice is one more run of pixels with the same strides.
+      const pixels = output.shape.height * output.shape.width * output.batch;
       const inShapes = inputs.map((t) => t.shape);
       const copies = await Promise.all(
         inputs.map((input, i) => {

@@ -7,7 +7,8 @@
 // neighbours share input reads and one pipeline serves every layer); overflow of the grid's x folds into y.
 // Grouped convolutions: the weights are block-diagonal (zero outside a column's group), and an invocation loops only
 // over the input vec4s its tile's groups read (all of them when groups = 1). Padding before the input is padTop and
-// padLeft; padding after it needs nothing: pixels outside the input read as zero.
+// padLeft; padding after it needs nothing: pixels outside the input read as zero. A batch's images follow one another
+// in both tensors (as if stacked into one taller image); the tiles are numbered over all of them, image by image.
 
 const TILE_M = ${TILE_M}u;
 const TILE_N4 = ${TILE_N4}u;
@@ -30,6 +31,7 @@ struct Params {
   tilesPerRow: u32,
   columnBlocks: u32,
   pixelTiles: u32,
+  batch: u32,
   chunkCols4: u32,
   chunkValidCols4: u32,
   chunkOffset4: u32,
@@ -47,9 +49,12 @@ struct Params {
 @compute @workgroup_size(WG_X)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * WG_X;
-  if (index >= params.columnBlocks * params.pixelTiles) { return; }
+  if (index >= params.columnBlocks * params.pixelTiles * params.batch) { return; }
   let col4 = (index % params.columnBlocks) * TILE_N4;
-  let tile = index / params.columnBlocks;
+  let imageTile = index / params.columnBlocks;
+  let image = imageTile / params.pixelTiles;
+  let tile = imageTile % params.pixelTiles;
+  let inRow0 = image * params.inHeight;
   let oy = tile / params.tilesPerRow;
   let ox0 = (tile % params.tilesPerRow) * TILE_M;
 
@@ -73,7 +78,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
       //#unroll m TILE_M
       let ix${m} = i32((ox0 + ${m}u) * params.stride + kx) - i32(params.padLeft);
       let inside${m} = ix${m} >= 0 && ix${m} < i32(params.inWidth);
-      let base${m} = (u32(iy) * params.inWidth + u32(select(0, ix${m}, inside${m}))) * inC4;
+      let base${m} = ((inRow0 + u32(iy)) * params.inWidth + u32(select(0, ix${m}, inside${m}))) * inC4;
       //#end
       var row = ((ky * params.kernel + kx) * inC4 + c4First) * 4u * cols4 + col4;
       for (var c4 = c4First; c4 < c4End; c4++) {
@@ -102,7 +107,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   //#end
   //#unroll m TILE_M
   if (ox0 + ${m}u < params.outWidth) {
-    let pixel = (oy * params.outWidth + ox0 + ${m}u) * params.outC4 + params.chunkOffset4 + col4;
+    let pixel = ((image * params.outHeight + oy) * params.outWidth + ox0 + ${m}u) * params.outC4 + params.chunkOffset4 + col4;
     //#unroll n TILE_N4
     if (col4 + ${n}u < params.chunkValidCols4) {
       output[pixel + ${n}u] = activate(acc${m}_${n} + bias${n}, params.activation);

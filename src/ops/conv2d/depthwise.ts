@@ -58,10 +58,11 @@ export class Conv2dDepthwiseOp implements GpuOp {
         padLeft: left,
         tilesPerRow,
         tiles,
+        batch: output.batch,
         activation: activationCode(layer.activation),
       });
       const bindGroup = kernel.bindGroup({ input: input.buffer, weights, bias, output: output.buffer, params });
-      return new Conv2dDepthwiseOp(kernel, bindGroup, foldedGrid(tiles * output.c4, threads), [weights, bias, params]);
+      return new Conv2dDepthwiseOp(kernel, bindGroup, foldedGrid(tiles * output.c4 * output.batch, threads), [weights, bias, params]);
     });
   }
 

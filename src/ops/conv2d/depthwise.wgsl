@@ -7,7 +7,8 @@
 // channels-last with channels padded to vec4, weights [c4][ky][kx] vec4s (padding channels zero, so their outputs stay
 // zero). No workgroup memory. Invocations are numbered flat, channel vec4s fastest (neighbours read neighbouring
 // memory), WG_X a workgroup; overflow of the grid's x folds into y. Padding before the input is padTop and padLeft;
-// padding after it needs nothing (outside reads as zero).
+// padding after it needs nothing (outside reads as zero). A batch's images follow one another in both tensors; the
+// tiles are numbered over all of them, image by image.
 
 const TILE_M = ${TILE_M}u;
 const KERNEL = ${KERNEL}u;
@@ -26,6 +27,7 @@ struct Params {
   padLeft: u32,
   tilesPerRow: u32,
   tiles: u32,
+  batch: u32,
   activation: u32,
 }
 
@@ -40,9 +42,11 @@ struct Params {
 @compute @workgroup_size(WG_X)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * WG_X;
-  if (index >= params.tiles * params.c4) { return; }
+  if (index >= params.tiles * params.c4 * params.batch) { return; }
   let c4 = index % params.c4;
-  let tile = index / params.c4;
+  let imageTile = index / params.c4;
+  let image = imageTile / params.tiles;
+  let tile = imageTile % params.tiles;
   let oy = tile / params.tilesPerRow;
   let ox0 = (tile % params.tilesPerRow) * TILE_M;
 
@@ -55,7 +59,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   for (var ky = 0u; ky < KERNEL; ky++) {
     let iy = i32(oy * STRIDE + ky) - i32(params.padTop);
     if (iy < 0 || iy >= i32(params.inHeight)) { continue; }
-    let rowBase = u32(iy) * params.inWidth;
+    let rowBase = (image * params.inHeight + u32(iy)) * params.inWidth;
     // The row's input columns, each loaded once for every tap and pixel that reads it.
     //#unroll j SPAN
     {
@@ -78,7 +82,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let b = bias[c4];
   //#unroll m TILE_M
   if (ox0 + ${m}u < params.outWidth) {
-    output[(oy * params.outWidth + ox0 + ${m}u) * params.c4 + c4] = activate(acc${m} + b, params.activation);
+    output[((image * params.outHeight + oy) * params.outWidth + ox0 + ${m}u) * params.c4 + c4] = activate(acc${m} + b, params.activation);
   }
   //#end
 }

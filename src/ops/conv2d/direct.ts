@@ -92,13 +92,14 @@ export class Conv2dOp {
         tilesPerRow,
         columnBlocks,
         pixelTiles,
+        batch: output.batch,
         chunkCols4: paddedCols4,
         chunkValidCols4: count,
         chunkOffset4: first,
         activation: activationCode(layer.activation),
       });
       const bindGroup = kernel.bindGroup({ input: input.buffer, weights, bias, output: output.buffer, params });
-      const workgroups = foldedGrid(columnBlocks * pixelTiles, tile.threads);
+      const workgroups = foldedGrid(columnBlocks * pixelTiles * output.batch, tile.threads);
       return { first4: first, count4: count, paddedCols4, weights, bindGroup, buffers: [weights, bias, params], workgroups };
     }));
     return new Conv2dOp(kernel, chunks);

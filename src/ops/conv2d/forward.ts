@@ -42,7 +42,7 @@ function createConv2d(context: GpuContext, layer: Conv2dLayer, [input]: GpuTenso
   if (kernels.pointwise && pointwiseApplies(layer) && fitsOneBinding(layer, bindingLimit)) {
     return Conv2dPointwiseOp.create(context, layer, input, output, kernels.gemmTile);
   }
-  if (kernels.im2col && im2colApplies(layer) && im2colBytes(layer, output.shape) <= bindingLimit) {
+  if (kernels.im2col && im2colApplies(layer) && im2colBytes(layer, output.shape, output.batch) <= bindingLimit) {
     return Conv2dIm2colOp.create(context, layer, input, output, kernels.gemmTile);
   }
   return Conv2dOp.create(context, layer, input, output, kernels.conv2dTile);

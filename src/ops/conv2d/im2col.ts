@@ -9,9 +9,9 @@ import { foldedGrid } from '../../gpu/dispatch.ts';
 import type { GemmTile } from '../common/kernel-choices.ts';
 import { GemmOp, paddedColumns4 } from './gemm.ts';
 
-/** Bytes of the patch rows: one row of K·K·inC4 vec4s per output pixel. */
-export function im2colBytes(layer: Conv2dSpec, output: { width: number; height: number }): number {
-  return output.width * output.height * layer.kernel * layer.kernel * Math.ceil(layer.inChannels / 4) * 16;
+/** Bytes of the patch rows: one row of K·K·inC4 vec4s per output pixel of each of `batch` images. */
+export function im2colBytes(layer: Conv2dSpec, output: { width: number; height: number }, batch = 1): number {
+  return batch * output.width * output.height * layer.kernel * layer.kernel * Math.ceil(layer.inChannels / 4) * 16;
 }
 
 /**
@@ -35,6 +35,7 @@ export class Conv2dIm2colOp implements GpuOp {
 
   static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, tile: GemmTile): Promise<Conv2dIm2colOp> {
     const pixels = output.shape.width * output.shape.height;
+    const rows = pixels * output.batch;
     const columns = layer.kernel * layer.kernel * input.c4;
     const paddedCols4 = paddedColumns4(output.c4, tile);
     const weightData = conv2dGpuWeights(layer, 0, output.c4, paddedCols4);
@@ -42,7 +43,7 @@ export class Conv2dIm2colOp implements GpuOp {
     biasData.set(layer.bias);
     const kernel = await Kernel.create(context, { shader: 'ops/conv2d/im2col' });
     const [patches, weights, bias, params] = await gpuStep(context, `uploading ${layer.name}`, () => [
-      createStorageBuffer(context, `${layer.name} patches`, pixels * columns * 16),
+      createStorageBuffer(context, `${layer.name} patches`, rows * columns * 16),
       createFilledBuffer(context, `${layer.name}.weight`, weightData),
       createFilledBuffer(context, `${layer.name}.bias`, biasData),
       kernel.uniforms({
@@ -56,15 +57,16 @@ export class Conv2dIm2colOp implements GpuOp {
         padTop: convPads(layer).top,
         padLeft: convPads(layer).left,
         columns,
+        batch: output.batch,
       }),
     ]);
     const gemm = await GemmOp.create(
       context,
-      { label: layer.name, a: patches, b: weights, c: output.buffer, batches: 1, rows: pixels, k4: columns, validCols4: output.c4, epilogue: { bias, activation: layer.activation } },
+      { label: layer.name, a: patches, b: weights, c: output.buffer, batches: 1, rows, k4: columns, validCols4: output.c4, epilogue: { bias, activation: layer.activation } },
       tile,
     );
     const bindGroup = await gpuStep(context, `preparing ${layer.name}`, () => kernel.bindGroup({ input: input.buffer, patches, params }));
-    return new Conv2dIm2colOp({ kernel, bindGroup, grid: foldedGrid(pixels * columns, 64) }, gemm, [patches, weights, bias, params]);
+    return new Conv2dIm2colOp({ kernel, bindGroup, grid: foldedGrid(rows * columns, 64) }, gemm, [patches, weights, bias, params]);
   }
 
   encode(pass: GPUComputePassEncoder): void {

@@ -47,7 +47,8 @@ export class Conv2dPointwiseOp implements GpuOp {
         b: weights,
         c: output.buffer,
         batches: 1,
-        rows: input.shape.width * input.shape.height,
+        // Every image's pixels: the batch's images follow one another as rows of A and C.
+        rows: input.shape.width * input.shape.height * input.batch,
         k4: input.c4,
         validCols4: output.c4,
         epilogue: { bias, activation: layer.activation },

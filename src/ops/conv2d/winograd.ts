@@ -26,9 +26,9 @@ export function winogradTiles(output: { width: number; height: number }): { tile
   return { tilesX, tiles: tilesX * Math.ceil(output.height / 2) };
 }
 
-/** Bytes of the transformed input (V) and of the products (M) for this layer. */
+/** Bytes of the transformed input (V) and of the products (M) for this layer, for all images of the batch. */
 export function winogradWorkspaceBytes(input: GpuTensor, output: GpuTensor): { transformed: number; products: number } {
-  const { tiles } = winogradTiles(output.shape);
+  const tiles = winogradTiles(output.shape).tiles * output.batch;
   return { transformed: winogradPositions * tiles * input.c4 * 16, products: winogradPositions * tiles * output.c4 * 16 };
 }
 
@@ -88,6 +88,7 @@ export class Conv2dWinogradOp implements GpuOp {
 
   static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, workspace: WinogradWorkspace, tile: GemmTile): Promise<Conv2dWinogradOp> {
     const { tilesX, tiles } = winogradTiles(output.shape);
+    const { batch } = output;
     const outC4 = output.c4;
     const transformedWeights = winogradWeights(layer, paddedColumns4(outC4, tile));
     const biasData = new Float32Array(outC4 * 4);
@@ -99,12 +100,12 @@ export class Conv2dWinogradOp implements GpuOp {
     const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),
       createFilledBuffer(context, `${layer.name}.bias`, biasData),
-      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, padTop: convPads(layer).top, padLeft: convPads(layer).left }),
-      backward.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, activation: activationCode(layer.activation) }),
+      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, batch, padTop: convPads(layer).top, padLeft: convPads(layer).left }),
+      backward.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, batch, activation: activationCode(layer.activation) }),
     ]);
     const gemm = await GemmOp.create(
       context,
-      { label: layer.name, a: workspace.transformed, b: weights, c: workspace.products, batches: winogradPositions, rows: tiles, k4: input.c4, validCols4: outC4 },
+      { label: layer.name, a: workspace.transformed, b: weights, c: workspace.products, batches: winogradPositions, rows: tiles * batch, k4: input.c4, validCols4: outC4 },
       tile,
     );
     const [transformGroup, untransformGroup] = await gpuStep(context, `preparing ${layer.name}`, () => [
@@ -112,9 +113,9 @@ export class Conv2dWinogradOp implements GpuOp {
       backward.bindGroup({ products: workspace.products, bias, output: output.buffer, params: p3 }),
     ]);
     return new Conv2dWinogradOp(
-      { kernel: forward, bindGroup: transformGroup, grid: foldedGrid(tiles * input.c4, 64) },
+      { kernel: forward, bindGroup: transformGroup, grid: foldedGrid(tiles * batch * input.c4, 64) },
       gemm,
-      { kernel: backward, bindGroup: untransformGroup, grid: foldedGrid(tiles * outC4, 64) },
+      { kernel: backward, bindGroup: untransformGroup, grid: foldedGrid(tiles * batch * outC4, 64) },
       [weights, bias, p1, p3],
     );
   }

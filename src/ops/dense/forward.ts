@@ -8,6 +8,7 @@ import { GpuError } from '../../gpu/errors.ts';
 import type { ForwardHost } from '../common/op-definition.ts';
 import { Dispatch, type GpuOp } from '../../gpu/dispatch.ts';
 import { splitRows, type RowChunk } from '../../gpu/split-rows.ts';
+import { DenseGemmOp, denseGemmApplies } from './gemm.ts';
 
 /** Rows [first, first + count) of a dense weight, each zero-padded to a multiple of 4 inputs. */
 export function denseGpuWeights(layer: DenseLayer, chunk: RowChunk): Float32Array {
@@ -50,7 +51,63 @@ const denseShaders: Record<DenseKernel, string> = {
 /** Invocations per row of dense_subgroup.wgsl. */
 const subgroupThreads = 32;
 
-/** One dispatch per weight chunk; the weights stay on the GPU for the backtracking to read. */
+/** Images one dispatch of dense_batch.wgsl takes (its accumulators are unrolled; more images, more dispatches). */
+const imagesPerDispatch = 8;
+
+interface DenseDispatchParams {
+  layer: DenseLayer;
+  input: GpuTensor;
+  output: GpuTensor;
+  chunk: RowChunk & { buffer: GPUBuffer };
+  bias: GPUBuffer;
+}
+
+function chunkParams({ layer, input, output, chunk }: DenseDispatchParams): Record<string, number> {
+  return {
+    inC4: input.c4,
+    rows: chunk.count,
+    rowOffset: chunk.first,
+    activation: activationCode(layer.activation),
+    padFrom: layer.outFeatures,
+    padTo: chunk.first + chunk.count === layer.outFeatures ? output.c4 * 4 : layer.outFeatures,
+  };
+}
+
+/** One chunk's dispatch for a single image, by the chosen kernel. */
+function singleImageDispatch(context: GpuContext, kernel: DenseKernel, p: DenseDispatchParams): Promise<Dispatch> {
+  return Dispatch.create(
+    context,
+    { shader: denseShaders[kernel], defines: kernel === 'subgroup' ? { THREADS: subgroupThreads } : undefined },
+    chunkParams(p),
+    { input: p.input.buffer, weights: p.chunk.buffer, bias: p.bias, output: p.output.buffer },
+    // workgroup and subgroup: a workgroup per row (the grid counts invocations).
+    [kernel === 'invocation' ? p.chunk.count : p.chunk.count * (kernel === 'subgroup' ? subgroupThreads : 64)],
+  );
+}
+
+/** One chunk's dispatches for a batch: dense_batch.wgsl, up to `imagesPerDispatch` images each reading the rows once. */
+function batchDispatches(context: GpuContext, p: DenseDispatchParams): Promise<Dispatch>[] {
+  const dispatches: Promise<Dispatch>[] = [];
+  for (let firstImage = 0; firstImage < p.output.batch; firstImage += imagesPerDispatch) {
+    const images = Math.min(imagesPerDispatch, p.output.batch - firstImage);
+    dispatches.push(
+      Dispatch.create(
+        context,
+        { shader: 'ops/dense/dense_batch', defines: { IMAGES: images } },
+        { ...chunkParams(p), firstImage, outStride: p.output.c4 * 4 },
+        { input: p.input.buffer, weights: p.chunk.buffer, bias: p.bias, output: p.output.buffer },
+        [p.chunk.count],
+      ),
+    );
+  }
+  return dispatches;
+}
+
+/**
+ * One dispatch per weight chunk (and group of images); the weights stay on the GPU for the backtracking to read. A
+ * batch whose weights do not fit the GEMM (see gemm.ts) runs dense_batch.wgsl whatever the kernel choice: it reads
+ * each weight once for all images, which the per-image variants cannot.
+ */
 export class DenseOp implements GpuOp {
   private constructor(
     readonly weights: DenseWeightBuffers,
@@ -68,23 +125,10 @@ export class DenseOp implements GpuOp {
     }
     const weights = await gpuStep(context, `uploading ${layer.name}`, () => uploadDenseWeights(context, layer));
     const dispatches = await Promise.all(
-      weights.chunks.map((chunk) =>
-        Dispatch.create(
-          context,
-          { shader: denseShaders[kernel], defines: kernel === 'subgroup' ? { THREADS: subgroupThreads } : undefined },
-          {
-            inC4: input.c4,
-            rows: chunk.count,
-            rowOffset: chunk.first,
-            activation: activationCode(layer.activation),
-            padFrom: layer.outFeatures,
-            padTo: chunk.first + chunk.count === layer.outFeatures ? output.c4 * 4 : layer.outFeatures,
-          },
-          { input: input.buffer, weights: chunk.buffer, bias: weights.bias, output: output.buffer },
-          // workgroup and subgroup: a workgroup per row (the grid counts invocations).
-          [kernel === 'invocation' ? chunk.count : chunk.count * (kernel === 'subgroup' ? subgroupThreads : 64)],
-        ),
-      ),
+      weights.chunks.flatMap((chunk) => {
+        const p = { layer, input, output, chunk, bias: weights.bias };
+        return output.batch === 1 ? [singleImageDispatch(context, kernel, p)] : batchDispatches(context, p);
+      }),
     );
     return new DenseOp(weights, dispatches, kernel);
   }
@@ -101,5 +145,8 @@ export class DenseOp implements GpuOp {
 }
 
 export const denseForward: ForwardHost<DenseLayer> = {
-  create: (context, layer, [input], output, env) => DenseOp.create(context, layer, input, output, env.kernels.dense),
+  create: (context, layer, [input], output, env) =>
+    denseGemmApplies(layer, output.batch, env.bindingLimit)
+      ? DenseGemmOp.create(context, layer, input, output)
+      : DenseOp.create(context, layer, input, output, env.kernels.dense),
 };

@@ -22,9 +22,9 @@ export const flattenOp: OpDefinition<FlattenSpec> = {
       return Dispatch.create(
         context,
         { shader: 'ops/flatten/flatten' },
-        { width, height, channels, paddedChannels: input.c4 * 4 },
+        { width, height, channels, paddedChannels: input.c4 * 4, outStride: output.c4 * 4 },
         { input: input.buffer, output: output.buffer },
-        [channels * width * height],
+        [channels * width * height, 1, input.batch],
       );
     },
   },

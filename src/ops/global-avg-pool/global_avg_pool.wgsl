@@ -1,4 +1,5 @@
-// Global average pool: the mean of each channel over all pixels. One invocation per vec4 of channels.
+// Global average pool: the mean of each channel over all pixels. One invocation per vec4 of channels; the grid's z is
+// the image of a batch.
 
 struct Params {
   pixels: u32,
@@ -13,9 +14,10 @@ struct Params {
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let c4 = id.x;
   if (c4 >= params.c4) { return; }
+  let inImage = id.z * params.pixels * params.c4;
   var sum = vec4f(0.0);
   for (var p = 0u; p < params.pixels; p++) {
-    sum += input[p * params.c4 + c4];
+    sum += input[inImage + p * params.c4 + c4];
   }
-  output[c4] = sum / f32(params.pixels);
+  output[id.z * params.c4 + c4] = sum / f32(params.pixels);
 }

@@ -48,7 +48,7 @@ export const globalAvgPoolOp: OpDefinition<GlobalAvgPoolSpec> = {
         { shader: 'ops/global-avg-pool/global_avg_pool' },
         { pixels: input.shape.width * input.shape.height, c4: input.c4 },
         { input: input.buffer, output: output.buffer },
-        [input.c4],
+        [input.c4, 1, input.batch],
       ),
   },
   backtrack: oneKernelBacktrack('ops/global-avg-pool/backtrack_global_avg_pool', (_layer, env) => ({

@@ -44,7 +44,7 @@ export const lrnOp: OpDefinition<LrnSpec> = {
   fanOut: () => 1,
   forward: {
     create: (context, layer, [input], output) => {
-      const vec4s = output.shape.height * output.shape.width * output.c4;
+      const vec4s = output.shape.height * output.shape.width * output.c4 * output.batch;
       const [x, y] = foldedGrid(vec4s, 64);
       return Dispatch.create(
         context,

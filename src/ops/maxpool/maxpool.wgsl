@@ -1,7 +1,7 @@
 // Max-pool over size×size windows with a stride and padding (−∞: padded positions are skipped), channels-last vec4.
 // Every window holds an input (padding ≤ size / 2), so padding channels stay max(0, …) = 0.
 // One invocation per output (pixel, vec4 of channels); 64 per workgroup, flat index over the output tensor folded
-// into y past 65535 workgroups.
+// into y past 65535 workgroups; the grid's z is the image of a batch (images follow one another in both tensors).
 
 struct Params {
   inWidth: u32,
@@ -24,6 +24,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = id.x + id.y * groups.x * 64u;
   if (index >= params.outWidth * params.outHeight * params.c4) { return; }
+  let inImage = id.z * params.inWidth * params.inHeight * params.c4;
   let c4 = index % params.c4;
   let pixel = index / params.c4;
   let ox = pixel % params.outWidth;
@@ -33,8 +34,8 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   var best = vec4f(-3.402823e38);
   for (var y = rows.x; y < rows.y; y++) {
     for (var x = cols.x; x < cols.y; x++) {
-      best = max(best, input[(y * params.inWidth + x) * params.c4 + c4]);
+      best = max(best, input[inImage + (y * params.inWidth + x) * params.c4 + c4]);
     }
   }
-  output[index] = best;
+  output[id.z * params.outWidth * params.outHeight * params.c4 + index] = best;
 }

@@ -33,7 +33,8 @@ export const softmaxOp: OpDefinition<SoftmaxSpec> = {
   fanOut: () => 1,
   forward: {
     create: (context, _layer, [input], output) =>
-      Dispatch.create(context, { shader: 'ops/softmax/softmax' }, { count: input.shape.channels }, { input: input.buffer, output: output.buffer }, [1]),
+      // One workgroup per image.
+      Dispatch.create(context, { shader: 'ops/softmax/softmax' }, { count: input.shape.channels, stride: input.c4 * 4 }, { input: input.buffer, output: output.buffer }, [input.batch]),
   },
   backtrack: sameNodeBacktrack,
   reference: {
