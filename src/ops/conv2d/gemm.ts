@@ -1,4 +1,6 @@
+import { createFilledBuffer } from '../../gpu/buffers.ts';
 import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { activationCode, type Activation } from '../common/activation.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
@@ -70,5 +72,46 @@ export class GemmOp implements GpuOp {
 
   destroy(): void {
     this.params.destroy();
+  }
+}
+
+/** A layer computed as C = activation(A·B + bias) with A its input as it lies: the 1×1 convolution, a batch's dense. */
+export interface BiasedGemm {
+  name: string;
+  bias: Float32Array;
+  activation: Activation;
+  /** B in GemmProblem's layout for columns padded to `paddedCols4` vec4s. */
+  weights(paddedCols4: number): Float32Array;
+  /** Rows of A and C: pixels × images, or images. */
+  rows: number;
+}
+
+/** Host of a BiasedGemm: B and the bias uploaded, the GEMM with its epilogue prepared. */
+export class BiasedGemmOp implements GpuOp {
+  protected constructor(
+    private readonly gemm: GemmOp,
+    private readonly owned: GPUBuffer[],
+  ) {}
+
+  protected static async prepare(context: GpuContext, layer: BiasedGemm, input: GpuTensor, output: GpuTensor, tile: GemmTile): Promise<[GemmOp, GPUBuffer[]]> {
+    const paddedCols4 = paddedColumns4(output.c4, tile);
+    const biasData = new Float32Array(paddedCols4 * 4);
+    biasData.set(layer.bias);
+    const [weights, bias] = await gpuStep(context, `uploading ${layer.name}`, () => [
+      createFilledBuffer(context, `${layer.name}.weight (GEMM)`, layer.weights(paddedCols4)),
+      createFilledBuffer(context, `${layer.name}.bias`, biasData),
+    ]);
+    const problem = { label: layer.name, a: input.buffer, b: weights, c: output.buffer, batches: 1, rows: layer.rows, k4: input.c4, validCols4: output.c4 };
+    const gemm = await GemmOp.create(context, { ...problem, epilogue: { bias, activation: layer.activation } }, tile);
+    return [gemm, [weights, bias]];
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    this.gemm.encode(pass);
+  }
+
+  destroy(): void {
+    this.gemm.destroy();
+    this.owned.forEach((b) => b.destroy());
   }
 }

@@ -1,10 +1,8 @@
-import { createFilledBuffer } from '../../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../../gpu/context.ts';
+import type { GpuContext } from '../../gpu/context.ts';
 import { convGroups, symmetricPadding, type Conv2dLayer, type Conv2dSpec } from './spec.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
-import type { GpuOp } from '../../gpu/dispatch.ts';
 import type { GemmTile } from '../common/kernel-choices.ts';
-import { GemmOp, paddedColumns4 } from './gemm.ts';
+import { BiasedGemmOp } from './gemm.ts';
 
 /**
  * A 1×1 stride-1 ungrouped convolution without padding is a matrix product over pixels: the activation is already A.
@@ -24,46 +22,11 @@ export function pointwiseWeights(layer: Conv2dLayer, paddedCols4: number): Float
   return out;
 }
 
-export class Conv2dPointwiseOp implements GpuOp {
-  private constructor(
-    private readonly gemm: GemmOp,
-    private readonly owned: GPUBuffer[],
-  ) {}
-
+export class Conv2dPointwiseOp extends BiasedGemmOp {
   static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, tile: GemmTile): Promise<Conv2dPointwiseOp> {
-    const paddedCols4 = paddedColumns4(output.c4, tile);
-    const weightData = pointwiseWeights(layer, paddedCols4);
-    const biasData = new Float32Array(output.c4 * 4);
-    biasData.set(layer.bias);
-    const [weights, bias] = await gpuStep(context, `uploading ${layer.name}`, () => [
-      createFilledBuffer(context, `${layer.name}.weight`, weightData),
-      createFilledBuffer(context, `${layer.name}.bias`, biasData),
-    ]);
-    const gemm = await GemmOp.create(
-      context,
-      {
-        label: layer.name,
-        a: input.buffer,
-        b: weights,
-        c: output.buffer,
-        batches: 1,
-        // Every image's pixels: the batch's images follow one another as rows of A and C.
-        rows: input.shape.width * input.shape.height * input.batch,
-        k4: input.c4,
-        validCols4: output.c4,
-        epilogue: { bias, activation: layer.activation },
-      },
-      tile,
-    );
-    return new Conv2dPointwiseOp(gemm, [weights, bias]);
-  }
-
-  encode(pass: GPUComputePassEncoder): void {
-    this.gemm.encode(pass);
-  }
-
-  destroy(): void {
-    this.gemm.destroy();
-    this.owned.forEach((b) => b.destroy());
+    // Every image's pixels: the batch's images follow one another as rows of A and C.
+    const rows = input.shape.width * input.shape.height * input.batch;
+    const gemm = { ...layer, rows, weights: (paddedCols4: number) => pointwiseWeights(layer, paddedCols4) };
+    return new Conv2dPointwiseOp(...(await BiasedGemmOp.prepare(context, gemm, input, output, tile)));
   }
 }

@@ -1,9 +1,7 @@
-import { createFilledBuffer } from '../../gpu/buffers.ts';
-import { gpuStep, type GpuContext } from '../../gpu/context.ts';
-import type { GpuOp } from '../../gpu/dispatch.ts';
+import type { GpuContext } from '../../gpu/context.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { GemmTile } from '../common/kernel-choices.ts';
-import { GemmOp, paddedColumns4 } from '../conv2d/gemm.ts';
+import { BiasedGemmOp, paddedColumns4 } from '../conv2d/gemm.ts';
 import type { DenseLayer } from './spec.ts';
 
 /**
@@ -47,45 +45,9 @@ export function denseGemmWeights(layer: DenseLayer, paddedCols4: number): Float3
  * come out activate(0 + 0) = 0. The weights are in the GEMM's layout, not the row chunks the backtracking and the
  * gradients read: those run on batch-1 models (GpuModel.copyImageInto).
  */
-export class DenseGemmOp implements GpuOp {
-  private constructor(
-    private readonly gemm: GemmOp,
-    private readonly owned: GPUBuffer[],
-  ) {}
-
+export class DenseGemmOp extends BiasedGemmOp {
   static async create(context: GpuContext, layer: DenseLayer, input: GpuTensor, output: GpuTensor): Promise<DenseGemmOp> {
-    const tile = batchTile(output.batch);
-    const paddedCols4 = paddedColumns4(output.c4, tile);
-    const biasData = new Float32Array(paddedCols4 * 4);
-    biasData.set(layer.bias);
-    const [weights, bias] = await gpuStep(context, `uploading ${layer.name}`, () => [
-      createFilledBuffer(context, `${layer.name}.weight (GEMM)`, denseGemmWeights(layer, paddedCols4)),
-      createFilledBuffer(context, `${layer.name}.bias`, biasData),
-    ]);
-    const gemm = await GemmOp.create(
-      context,
-      {
-        label: layer.name,
-        a: input.buffer,
-        b: weights,
-        c: output.buffer,
-        batches: 1,
-        rows: output.batch,
-        k4: input.c4,
-        validCols4: output.c4,
-        epilogue: { bias, activation: layer.activation },
-      },
-      tile,
-    );
-    return new DenseGemmOp(gemm, [weights, bias]);
-  }
-
-  encode(pass: GPUComputePassEncoder): void {
-    this.gemm.encode(pass);
-  }
-
-  destroy(): void {
-    this.gemm.destroy();
-    this.owned.forEach((b) => b.destroy());
+    const gemm = { ...layer, rows: output.batch, weights: (paddedCols4: number) => denseGemmWeights(layer, paddedCols4) };
+    return new DenseGemmOp(...(await BiasedGemmOp.prepare(context, gemm, input, output, batchTile(output.batch))));
   }
 }
