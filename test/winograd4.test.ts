@@ -6,7 +6,8 @@ import { randomModel } from '../src/graph/random-model.ts';
 import { unitRgbPreprocess } from '../src/model/preprocess.ts';
 import { elementCount, type TensorShape } from '../src/model/shapes.ts';
 import type { Activation } from '../src/ops/common/activation.ts';
-import { workgroupGemmTile, type KernelChoices } from '../src/ops/common/kernel-choices.ts';
+import { defaultKernelChoices, workgroupGemmTile, type KernelChoices } from '../src/ops/common/kernel-choices.ts';
+import { kernelChoicesFor, tuneWinograd, type Measurement, type TuningResult } from '../src/forward/autotune.ts';
 import { rules } from '../src/ops/common/rules.ts';
 import type { Conv2dSpec } from '../src/ops/conv2d/spec.ts';
 import { Conv2dWinogradOp } from '../src/ops/conv2d/winograd.ts';
@@ -138,5 +139,31 @@ describe('a graph with F(4×4) convolutions', () => {
         explainedDifferences.forEach((d) => console.log(d));
       }
     }
+  });
+});
+
+describe('the Winograd choice', () => {
+  const adapter = { name: 'SwiftShader test', isFallbackAdapter: true };
+  const storeWith = (choices: object) => ({ load: () => ({ adapter: adapter.name, date: '', measurements: [], choices }) as unknown as TuningResult, save: () => {} });
+
+  it('is F(4×4) by default; a stored tile is kept, an unknown one falls back with a warning, an old store takes the default', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(defaultKernelChoices.winogradTile).toBe(4);
+    expect(kernelChoicesFor({ adapter, hasSubgroups: false }, storeWith({ ...defaultKernelChoices, winogradTile: 2 }), warn).winogradTile).toBe(2);
+    expect(warnings).toEqual([]);
+    expect(kernelChoicesFor({ adapter, hasSubgroups: false }, storeWith({ ...defaultKernelChoices, winogradTile: 6 }), warn).winogradTile).toBe(4);
+    expect(warnings[0]).toMatch(/stored Winograd tile 6 is unknown \(choose from 2, 4\); using 4/);
+    const { winogradTile: _tile, ...old } = defaultKernelChoices;
+    expect(kernelChoicesFor({ adapter, hasSubgroups: false }, storeWith(old), warn).winogradTile).toBe(4);
+    expect(warnings.length).toBe(1);
+  });
+
+  it('`fixations tune` measures both variants (the whole op) and keeps the faster', async () => {
+    const measured: Measurement[] = [];
+    const chosen = await tuneWinograd(await testGpu(), defaultKernelChoices.gemmTile, 1, (m) => measured.push(m), { side: 9, channels: 16 });
+    expect(measured.map((m) => [m.kernel, m.candidate])).toEqual([['winograd', 'F(2×2, 3×3)'], ['winograd', 'F(4×4, 3×3)']]);
+    expect(measured.every((m) => m.ms > 0)).toBe(true);
+    expect(chosen).toBe(measured[0].ms <= measured[1].ms ? 2 : 4);
   });
 });

@@ -64,7 +64,9 @@ export interface KernelChoices {
 export const defaultKernelChoices: KernelChoices = {
   conv2dTile: defaultConv2dTile,
   winograd: true,
-  winogradTile: 2,
+  // F(4×4) measured 1.1–2.0× faster than F(2×2) on every VGG19 3×3 layer on SwiftShader (docs/benchmark.md), at about
+  // 3× F(2×2)'s float32 error (a few 1e-6 of the output's scale).
+  winogradTile: 4,
   pointwise: true,
   im2col: true,
   depthwise: true,
