@@ -3,7 +3,9 @@
  * default 224), each with the GEMM register tiles of `--tiles` (default the tuned 8×16/64 and a few others): the rounds
  * interleave the variants, so a change in machine load hits all of them alike. Also each variant's max error against
  * the float64 direct convolution on a patch of the output, with He-scaled random weights and ReLU-like inputs.
+ * `--model vgg19|resnet50`: the whole forward of that bench subject instead, one GpuModel per variant, interleaved.
  * Usage: node bin/run-ts.js bench/winograd-variants.ts [--side 224] [--rounds 3] [--layers conv3_1,conv4_2] [--tiles 8x4,4x4]
+ *        node bin/run-ts.js bench/winograd-variants.ts --model vgg19 [--rounds 5]
  */
 import { parseArgs } from 'node:util';
 import { createStorageBuffer, readBuffers } from '../src/gpu/buffers.ts';
@@ -14,6 +16,11 @@ import type { GemmTile } from '../src/ops/common/kernel-choices.ts';
 import type { Conv2dLayer } from '../src/ops/conv2d/spec.ts';
 import { Conv2dWinogradOp, winograd2, winogradWorkspaceBytes, type WinogradVariant } from '../src/ops/conv2d/winograd.ts';
 import { winograd4 } from '../src/ops/conv2d/winograd4.ts';
+import { GpuModel } from '../src/forward/gpu-model.ts';
+import type { GpuContext } from '../src/gpu/context.ts';
+import { defaultBenchOptions } from './options.ts';
+import { prepareSubject } from './prepare-subjects.ts';
+import type { SubjectName } from './subjects.ts';
 
 const { values } = parseArgs({
   allowPositionals: true,
@@ -22,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     layers: { type: 'string', default: '' },
     tiles: { type: 'string', default: '8x4' },
+    model: { type: 'string', default: '' },
   },
 });
 const side = Number(values.side);
@@ -37,6 +45,10 @@ const vgg = [
 ] as const;
 const wanted = values.layers ? values.layers.split(',') : vgg.map(([name]) => name);
 const context = await createNodeGpuContext();
+if (values.model) {
+  await wholeForward(context, values.model as SubjectName, Number(values.rounds));
+  process.exit(0);
+}
 let seed = 1;
 const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 
@@ -107,3 +119,29 @@ for (const [name, inChannels, outChannels, divisor] of vgg.filter(([n]) => wante
   output.buffer.destroy();
 }
 context.device.destroy();
+
+/** The whole forward of a bench subject with each variant, interleaved; the largest logit difference between them. */
+async function wholeForward(context: GpuContext, name: SubjectName, rounds: number): Promise<void> {
+  const subject = await prepareSubject(name, defaultBenchOptions());
+  if ('skipped' in subject) throw new Error(subject.skipped);
+  const models = [] as { tile: 2 | 4; gpu: GpuModel; times: number[]; scores: Float32Array }[];
+  for (const tile of [2, 4] as const) {
+    const gpu = await GpuModel.create(context, subject.model, { kernels: { winogradTile: tile } });
+    models.push({ tile, gpu, times: [], scores: new Float32Array() });
+  }
+  for (let round = 0; round <= rounds; round++) {
+    for (const m of models) {
+      const start = performance.now();
+      m.scores = (await m.gpu.runTensor(subject.input)).scores;
+      if (round > 0) m.times.push(performance.now() - start); // round 0 warms up
+    }
+  }
+  const scale = Math.max(...models[0].scores.map(Math.abs));
+  const difference = Math.max(...models[0].scores.map((v, i) => Math.abs(v - models[1].scores[i])));
+  console.log(`${subject.label} forward on ${context.adapter.name}, ${rounds} interleaved rounds; logits differ by ${difference.toExponential(2)} (max |logit| ${scale.toFixed(3)})`);
+  for (const { tile, times } of models) {
+    const sorted = [...times].sort((a, b) => a - b);
+    console.log(`  F(${tile}×${tile}) median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms  (runs ${times.map((t) => t.toFixed(0)).join(', ')})`);
+  }
+  models.forEach(({ gpu }) => gpu.destroy());
+}

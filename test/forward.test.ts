@@ -25,7 +25,7 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
     for (const [t, tile] of tiles.entries()) {
       for (const gemm of [false, true]) {
       // Both Winograd variants: F(4×4) on two of the GEMM tiles, F(2×2) on the third.
-      const winogradTile = t === 1 ? 2 : 4;
+      const winogradTile = t === 1 ? (2 as const) : (4 as const);
       it(`${arch.name}, ${gemm ? `Winograd F(${winogradTile}×${winogradTile}) and pointwise GEMM` : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
         const context = await testGpu();
         const model = randomModel(arch, 1000 + t);
