@@ -2,6 +2,7 @@
  * What the Node runner asks the browser page to do, and what comes back: plain JSON across puppeteer. Every job runs in
  * a fresh browser, so GPU memory, pipeline caches and JS heap start empty each time.
  */
+import type { KernelChoices } from '../src/ops/common/kernel-choices.ts';
 import type { OursModelResult, PeerName, PeerResult, ScalingPoint } from './report-types.ts';
 import type { ModelSource, SubjectName } from './subjects.ts';
 
@@ -20,6 +21,8 @@ export interface MeasureSettingsJson {
   warmup: number;
   runs: number;
   sweep: boolean;
+  /** Kernel choices forced over the adapter's (`--winograd-tile`), for measuring variants back to back. */
+  kernels: Partial<KernelChoices>;
 }
 
 export type BrowserJob =

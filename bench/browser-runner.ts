@@ -189,7 +189,7 @@ export async function measureInBrowser(plan: BrowserPlan, options: BenchOptions,
           return { error: `the browser job failed: ${(error as Error).message}` };
         }
       };
-      const settings = { warmup: options.warmup, runs: options.runs, sweep: !options.quick };
+      const settings = { warmup: options.warmup, runs: options.runs, sweep: !options.quick, kernels: options.kernels };
       const oursTimeoutMs = options.jobTimeoutS * 1000;
       for (const subject of plan.subjects) {
         const what = `${subject.label} (ours)`;

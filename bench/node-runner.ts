@@ -46,7 +46,7 @@ export function scalingPointOf(result: OursModelResult): ScalingPoint {
 }
 
 export function oursSettings(context: GpuContext, options: BenchOptions, log: (line: string) => void): OursSettings {
-  return { kernels: kernelChoicesFor(context, nodeKernelChoiceStore()), warmup: options.warmup, runs: options.runs, sweep: !options.quick, log };
+  return { kernels: { ...kernelChoicesFor(context, nodeKernelChoiceStore()), ...options.kernels }, warmup: options.warmup, runs: options.runs, sweep: !options.quick, log };
 }
 
 /** Our kernels on every subject, then the scaling sweep; the logits of each subject for the peer checks. */

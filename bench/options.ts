@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { environmentNames, peerNames, type EnvironmentName, type PeerName } from './report-types.ts';
 import { preprocessFlags, preprocessFromFlags } from '../src/cli/preprocess-flags.ts';
 import type { PreprocessOptions } from '../src/model/preprocess-options.ts';
+import { winogradTileChoices, type KernelChoices, type WinogradTile } from '../src/ops/common/kernel-choices.ts';
 
 export const benchParts = ['vgg19', 'tiny-darknet', 'vgg-mini', 'resnet50', 'mobilenet_v2', 'model', 'peers', 'scaling'] as const;
 export type BenchPart = (typeof benchParts)[number];
@@ -34,6 +35,8 @@ export interface BenchOptions {
   /** `--model net.onnx`: our kernels on that model too (part `model`), with its preprocessing and class names. */
   model: { path: string; preprocess: PreprocessOptions; classNames: string | null } | null;
   chromium: string;
+  /** Kernel choices forced over the adapter's tuned or default ones (`--winograd-tile`). */
+  kernels: Partial<KernelChoices>;
 }
 
 export const defaultParts: BenchPart[] = ['vgg19', 'tiny-darknet', 'resnet50', 'mobilenet_v2', 'peers', 'scaling'];
@@ -59,6 +62,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     photo: null,
     model: null,
     chromium: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    kernels: {},
     ...overrides,
   };
 }
@@ -84,6 +88,12 @@ function listOf<T extends string>(choices: readonly T[]): (value: string) => T[]
     }
     return [...new Set(items)] as T[];
   };
+}
+
+function winogradTile(value: string): WinogradTile {
+  const m = Number(value);
+  if (!winogradTileChoices.includes(m as WinogradTile)) throw new InvalidArgumentError(`choose from ${winogradTileChoices.join(', ')}`);
+  return m as WinogradTile;
 }
 
 function sizes(value: string): number[] {
@@ -116,7 +126,8 @@ export function benchCommand(): Command {
     .option('--photo <file>', 'photo for Tiny Darknet\'s and --model\'s explain (default: images/dog.jpg in its folder; synthetic for --model)')
     .option('--model <file.onnx>', 'also measure our kernels on this ONNX model (with its preprocessing flags)')
     .option('--class-names <file>', '--model\'s class names, one per line')
-    .option('--chromium <path>', 'Chromium executable', process.env.CHROME_PATH ?? '/usr/bin/chromium');
+    .option('--chromium <path>', 'Chromium executable', process.env.CHROME_PATH ?? '/usr/bin/chromium')
+    .option('--winograd-tile <m>', `Winograd F(m×m, 3×3) for our kernels instead of the adapter's choice: ${winogradTileChoices.join(' or ')}`, winogradTile);
   return preprocessFlags(command);
 }
 
@@ -152,5 +163,6 @@ export function parseBenchOptions(args: string[]): BenchOptions {
     photo: o.photo ?? null,
     model: o.model ? { path: onnxPath(o.model), preprocess: preprocessFromFlags(o.model, o) ?? {}, classNames: o.classNames ?? null } : null,
     chromium: o.chromium,
+    kernels: o.winogradTile ? { winogradTile: o.winogradTile } : {},
   });
 }

@@ -54,9 +54,13 @@ const depthwiseNet: Architecture = {
 
 const architectures = [...everyOpArchitectures(), ...smallArchitectures(), depthwiseNet];
 
-/** The kernels a convolution may run as: the defaults (depthwise, Winograd, pointwise GEMM, im2col), and all direct. */
+/**
+ * The kernels a convolution may run as: the defaults (depthwise, Winograd F(4×4), pointwise GEMM, im2col), Winograd
+ * F(2×2), and all direct.
+ */
 const variants: { name: string; kernels: Partial<KernelChoices> }[] = [
   { name: 'default kernels', kernels: {} },
+  { name: 'Winograd F(2×2)', kernels: { winogradTile: 2 } },
   { name: 'all direct', kernels: { depthwise: false, winograd: false, pointwise: false, im2col: false } },
 ];
 

@@ -72,6 +72,12 @@ describe('options', () => {
     // Sides that are not multiples of 32 are fine (the max-pools floor); below 32 nothing reaches fc6.
     expect(parseBenchOptions(['--scaling-sizes', '100,112']).scalingSizes).toEqual([100, 112]);
   });
+
+  it('--winograd-tile forces the Winograd variant over the adapter\'s choice; only 2 and 4 exist', () => {
+    expect(parseBenchOptions([]).kernels).toEqual({});
+    expect(parseBenchOptions(['--winograd-tile', '2']).kernels).toEqual({ winogradTile: 2 });
+    expect(parseBenchOptions(['--winograd-tile', '4']).kernels).toEqual({ winogradTile: 4 });
+  });
 });
 
 /** A model of `arch` with seeded weights, an input, and every tensor of the CPU reference on it. */

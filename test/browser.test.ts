@@ -420,7 +420,8 @@ if (!hasChromium()) {
         const entries = Object.values(stored) as { choices: { gemmTile: unknown }; measurements: { kernel: string }[] }[];
         expect(entries).toHaveLength(1);
         expect(entries[0].measurements.filter((m) => m.kernel === 'gemm').length).toBeGreaterThan(1);
-        expect(await page.$eval('[data-testid=gpu-info]', (e) => e.textContent)).toMatch(/KernelsGEMM (registers|workgroup)/);
+        expect(entries[0].measurements.filter((m) => m.kernel === 'winograd').length).toBe(2);
+        expect(await page.$eval('[data-testid=gpu-info]', (e) => e.textContent)).toMatch(/KernelsWinograd F\((2×2|4×4), 3×3\), GEMM (registers|workgroup)/);
         // The model is uploaded again with the chosen kernels and the photo explained again: the same class wins.
         const result = await waitForResult(page, log, `r.serial > ${before.serial} && r.counts.forward > ${before.counts.forward}`);
         expect(result.predictions[0].classIndex).toBe(topClass);

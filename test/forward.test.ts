@@ -24,11 +24,13 @@ describe('GPU forward pass equals the CPU reference on seeded random nets', () =
   for (const arch of smallArchitectures()) {
     for (const [t, tile] of tiles.entries()) {
       for (const gemm of [false, true]) {
-      it(`${arch.name}, ${gemm ? 'Winograd and pointwise GEMM' : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
+      // Both Winograd variants: F(4×4) on two of the GEMM tiles, F(2×2) on the third.
+      const winogradTile = t === 1 ? (2 as const) : (4 as const);
+      it(`${arch.name}, ${gemm ? `Winograd F(${winogradTile}×${winogradTile}) and pointwise GEMM` : 'direct conv'} tile ${tile.tileM}×${tile.tileN4 * 4}/${tile.threads}`, async () => {
         const context = await testGpu();
         const model = randomModel(arch, 1000 + t);
         const kernels = gemm
-          ? { winograd: true, pointwise: true, im2col: true, gemmTile: tile }
+          ? { winograd: true, winogradTile, pointwise: true, im2col: true, gemmTile: tile }
           : { winograd: false, pointwise: false, im2col: false, conv2dTile: tile };
         const gpu = await GpuModel.create(context, model, { kernels });
         models.push(gpu);

@@ -56,7 +56,7 @@ async function prepareSubject(subject: SubjectOnServer): Promise<PreparedSubject
 }
 
 function settingsFor(context: GpuContext, json: MeasureSettingsJson): OursSettings {
-  return { ...json, kernels: kernelChoicesFor(context, browserKernelChoiceStore), log };
+  return { ...json, kernels: { ...kernelChoicesFor(context, browserKernelChoiceStore), ...json.kernels }, log };
 }
 
 function adapterOf(context: GpuContext): AdapterJson {

@@ -8,16 +8,20 @@ import type { AdapterSummary, GpuContext } from '../gpu/context.ts';
 import { timePasses } from '../gpu/pass-timer.ts';
 import { DenseOp } from '../ops/dense/forward.ts';
 import { GemmOp } from '../ops/conv2d/gemm.ts';
+import { Conv2dWinogradOp, winograd2, winogradWorkspaceBytes } from '../ops/conv2d/winograd.ts';
+import { winograd4 } from '../ops/conv2d/winograd4.ts';
 import {
   defaultKernelChoices,
   denseKernelFeature,
   denseKernels,
+  winogradTileChoices,
   workgroupGemmTile,
   type DenseKernel,
   type GemmTile,
   type KernelChoices,
+  type WinogradTile,
 } from '../ops/common/kernel-choices.ts';
-import type { DenseLayer } from '../ops/layers.ts';
+import type { Conv2dLayer, DenseLayer } from '../ops/layers.ts';
 
 export function isCpuAdapter(adapter: AdapterSummary): boolean {
   return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(adapter.name);
@@ -65,7 +69,8 @@ const denseDescriptions: Record<DenseKernel, string> = {
 
 /** The variants in use, as the CLI and the page show them. */
 export function describeChoices(choices: KernelChoices): string {
-  return `GEMM ${describeTile(choices.gemmTile)}, dense ${denseDescriptions[choices.dense] ?? choices.dense}`;
+  const winograd = choices.winograd ? `Winograd F(${choices.winogradTile}×${choices.winogradTile}, 3×3)` : 'no Winograd';
+  return `${winograd}, GEMM ${describeTile(choices.gemmTile)}, dense ${denseDescriptions[choices.dense] ?? choices.dense}`;
 }
 
 function median(values: number[]): number {
@@ -81,8 +86,48 @@ async function timeOp(context: GpuContext, label: string, op: { encode(pass: GPU
 }
 
 /**
- * Measures every candidate on a Winograd GEMM shaped like VGG's conv4 (16 × 784 tiles × 256 → 256 channels) and a dense
- * layer of 4096 × 4096, and returns the fastest of each.
+ * The Winograd variants with the chosen GEMM tile on a convolution shaped like VGG's conv4 (28 × 28, 256 → 256
+ * channels): the whole op, transforms included, since F(4×4) trades GEMM work for bigger transforms.
+ */
+export async function tuneWinograd(
+  context: GpuContext,
+  tile: GemmTile,
+  runs: number,
+  record: (m: Measurement) => void,
+  { side, channels } = { side: 28, channels: 256 },
+): Promise<WinogradTile> {
+  const layer: Conv2dLayer = {
+    kind: 'conv2d', name: 'tuning', kernel: 3, stride: 1, padding: 1, inChannels: channels, outChannels: channels, activation: 'relu',
+    weight: new Float32Array(channels * channels * 9), bias: new Float32Array(channels),
+  };
+  const tensor = () => ({ label: 'tuning', shape: { channels, height: side, width: side }, c4: channels / 4, batch: 1, buffer: createStorageBuffer(context, 'tuning tensor', side * side * channels * 4) });
+  const [input, output] = [tensor(), tensor()];
+  let best = { tile: winogradTileChoices[0], ms: Infinity };
+  try {
+    for (const variant of [winograd2, winograd4]) {
+      const bytes = winogradWorkspaceBytes(layer, input, output, variant);
+      const workspace = { transformed: createStorageBuffer(context, 'tuning V', bytes.transformed), products: createStorageBuffer(context, 'tuning M', bytes.products) };
+      try {
+        const op = await Conv2dWinogradOp.create(context, layer, input, output, workspace, tile, variant);
+        const ms = await timeOp(context, 'winograd', op, runs);
+        op.destroy();
+        record({ kernel: 'winograd', candidate: `F(${variant.outputTile}×${variant.outputTile}, 3×3)`, ms });
+        if (ms < best.ms) best = { tile: variant.outputTile, ms };
+      } finally {
+        workspace.transformed.destroy();
+        workspace.products.destroy();
+      }
+    }
+  } finally {
+    input.buffer.destroy();
+    output.buffer.destroy();
+  }
+  return best.tile;
+}
+
+/**
+ * Measures every candidate on a Winograd GEMM shaped like VGG's conv4 (16 × 784 tiles × 256 → 256 channels), then the
+ * Winograd variants with the fastest tile, and a dense layer of 4096 × 4096, and returns the fastest of each.
  */
 export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: Measurement) => void): Promise<TuningResult> {
   const measurements: Measurement[] = [];
@@ -103,6 +148,7 @@ export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: M
   } finally {
     [a, b, c].forEach((buffer) => buffer.destroy());
   }
+  const winogradTile = await tuneWinograd(context, bestGemm.tile, runs, record);
   const n = 4096;
   const layer: DenseLayer = {
     kind: 'dense',
@@ -132,7 +178,7 @@ export async function autotune(context: GpuContext, runs = 3, onProgress?: (m: M
   return {
     adapter: context.adapter.name,
     date: new Date().toISOString(),
-    choices: { ...adapterDefaults(context.adapter), gemmTile: bestGemm.tile, dense: bestDense.kernel },
+    choices: { ...adapterDefaults(context.adapter), gemmTile: bestGemm.tile, winogradTile, dense: bestDense.kernel },
     measurements,
   };
 }
@@ -145,8 +191,9 @@ export interface KernelChoiceStore {
 
 /**
  * The cached choices for this adapter, else its class's defaults (tuning is never started implicitly). A stored choice
- * from another version, or one this device cannot run (`subgroup` on a device without the feature), falls back to the
- * default for that field with a warning; fields the store lacks take the defaults.
+ * from another version (an unknown dense kernel or Winograd tile), or one this device cannot run (`subgroup` on a device
+ * without the feature), falls back to the default for that field with a warning; fields the store lacks take the
+ * defaults.
  */
 export function kernelChoicesFor(
   context: Pick<GpuContext, 'adapter' | 'hasSubgroups'>,
@@ -164,6 +211,13 @@ export function kernelChoicesFor(
         `using "${defaults.dense}" — run \`fixations tune\` again to re-measure`,
     );
     choices.dense = defaults.dense;
+  }
+  if (!winogradTileChoices.includes(choices.winogradTile)) {
+    warn(
+      `the stored Winograd tile ${JSON.stringify(choices.winogradTile)} is unknown (choose from ${winogradTileChoices.join(', ')}); ` +
+        `using ${defaults.winogradTile} — run \`fixations tune\` again to re-measure`,
+    );
+    choices.winogradTile = defaults.winogradTile;
   }
   return choices;
 }

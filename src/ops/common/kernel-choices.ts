@@ -39,12 +39,17 @@ export function denseKernelFeature(kernel: DenseKernel): 'subgroups' | null {
   return kernel === 'subgroup' ? 'subgroups' : null;
 }
 
+export type WinogradTile = 2 | 4;
+export const winogradTileChoices: readonly WinogradTile[] = [2, 4];
+
 /** Which convolution kernels run, and their register tiles: what the benchmark tunes per adapter. */
 export interface KernelChoices {
   /** Tile of the direct convolution (convolutions that are neither Winograd nor pointwise). */
   conv2dTile: Conv2dTile;
-  /** Run 3×3 stride-1 convolutions as Winograd F(2×2, 3×3) where its workspace fits the binding budget. */
+  /** Run 3×3 stride-1 convolutions as Winograd F(m×m, 3×3) where its workspace fits the binding budget. */
   winograd: boolean;
+  /** Which Winograd: the output tile side m, F(2×2, 3×3) (16 GEMMs) or F(4×4, 3×3) (36 GEMMs, 1.78× fewer multiplies). */
+  winogradTile: WinogradTile;
   /** Run 1×1 stride-1 convolutions as a matrix product over pixels. */
   pointwise: boolean;
   /** Run convolutions over at most 4 input channels (an RGB first layer) as im2col + matrix product. */
@@ -59,6 +64,9 @@ export interface KernelChoices {
 export const defaultKernelChoices: KernelChoices = {
   conv2dTile: defaultConv2dTile,
   winograd: true,
+  // F(4×4) measured 1.1–2.0× faster than F(2×2) on every VGG19 3×3 layer on SwiftShader (docs/benchmark.md), at about
+  // 3× F(2×2)'s float32 error (a few 1e-6 of the output's scale).
+  winogradTile: 4,
   pointwise: true,
   im2col: true,
   depthwise: true,

@@ -9,8 +9,61 @@ import type { GemmTile } from '../common/kernel-choices.ts';
 import { GemmOp, paddedColumns4 } from './gemm.ts';
 import type { GpuOp } from '../../gpu/dispatch.ts';
 
-/** Transform positions of F(2×2, 3×3): a 4×4 input patch per 2×2 output tile. */
-export const winogradPositions = 16;
+/** Where a layer's tiles lie: `tilesX` per row of one image, `tilesPerImage`, and `tiles` over the whole batch. */
+export interface WinogradGeometry {
+  layer: Conv2dLayer;
+  input: GpuTensor;
+  output: GpuTensor;
+  tilesX: number;
+  tilesPerImage: number;
+  tiles: number;
+}
+
+/**
+ * One Winograd F(m×m, 3×3): its output tile side m, its (m + 2)² transform positions (one GEMM each), G for the weight
+ * transform U = G g Gᵀ (float64, n × 3), and its two transform kernels with their uniforms.
+ */
+export interface WinogradVariant {
+  outputTile: 2 | 4;
+  positions: number;
+  g: readonly (readonly number[])[];
+  shaders: { input: string; output: string };
+  inputUniforms(geometry: WinogradGeometry): Record<string, number>;
+  outputUniforms(geometry: WinogradGeometry): Record<string, number>;
+}
+
+/** F(2×2, 3×3): a 4×4 input patch per 2×2 output tile; points 0, ±1, ∞. */
+export const winograd2: WinogradVariant = {
+  outputTile: 2,
+  positions: 16,
+  g: [
+    [1, 0, 0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0, 0, 1],
+  ],
+  shaders: { input: 'ops/conv2d/winograd_input', output: 'ops/conv2d/winograd_output' },
+  // Its kernels count `tiles` per image and take the batch beside it.
+  inputUniforms: ({ layer, input, tilesX, tilesPerImage, tiles }) => ({
+    inWidth: input.shape.width,
+    inHeight: input.shape.height,
+    c4: input.c4,
+    tilesX,
+    tiles: tilesPerImage,
+    batch: tiles / tilesPerImage,
+    padTop: convPads(layer).top,
+    padLeft: convPads(layer).left,
+  }),
+  outputUniforms: ({ layer, output, tilesX, tilesPerImage, tiles }) => ({
+    outWidth: output.shape.width,
+    outHeight: output.shape.height,
+    outC4: output.c4,
+    tilesX,
+    tiles: tilesPerImage,
+    batch: tiles / tilesPerImage,
+    activation: activationCode(layer.activation),
+  }),
+};
 
 /**
  * 3×3 stride-1 ungrouped convolutions with more than one vec4 of input channels: with fewer (an RGB input layer) the
@@ -21,48 +74,57 @@ export function winogradApplies(layer: Conv2dSpec): boolean {
   return layer.kernel === 3 && layer.stride === 1 && layer.inChannels > 4 && convGroups(layer).groups === 1;
 }
 
-export function winogradTiles(output: { width: number; height: number }): { tilesX: number; tiles: number } {
-  const tilesX = Math.ceil(output.width / 2);
-  return { tilesX, tiles: tilesX * Math.ceil(output.height / 2) };
+/** Tiles of m×m outputs over `batch` images of this output size, image after image. */
+export function winogradTiles(output: { width: number; height: number }, outputTile = 2, batch = 1): { tilesX: number; tilesPerImage: number; tiles: number } {
+  const tilesX = Math.ceil(output.width / outputTile);
+  const tilesPerImage = tilesX * Math.ceil(output.height / outputTile);
+  return { tilesX, tilesPerImage, tiles: batch * tilesPerImage };
 }
 
-/** Bytes of the transformed input (V) and of the products (M) for this layer, for all images of the batch. */
-export function winogradWorkspaceBytes(input: GpuTensor, output: GpuTensor): { transformed: number; products: number } {
-  const tiles = winogradTiles(output.shape).tiles * output.batch;
-  return { transformed: winogradPositions * tiles * input.c4 * 16, products: winogradPositions * tiles * output.c4 * 16 };
+/** Bytes of the transformed input (V), of the products (M) and of the transformed weights (U) for this layer. */
+export function winogradWorkspaceBytes(
+  layer: Pick<Conv2dSpec, 'inChannels' | 'outChannels'>,
+  input: GpuTensor,
+  output: GpuTensor,
+  variant: WinogradVariant = winograd2,
+): { transformed: number; products: number; weights: number } {
+  const { tiles } = winogradTiles(output.shape, variant.outputTile, output.batch);
+  const { positions } = variant;
+  // Columns padded for the widest register tile (16 channels), as the GEMM pads them.
+  const weights = positions * Math.ceil(layer.inChannels / 4) * 4 * Math.ceil(layer.outChannels / 16) * 16 * 4;
+  return { transformed: positions * tiles * input.c4 * 16, products: positions * tiles * output.c4 * 16, weights };
 }
 
 /**
- * U = G g Gᵀ for every (output, input) channel pair, laid out [ξ][inChannel padded to 4][column padded to
- * paddedCols4·4] for winograd_gemm.wgsl.
+ * U = G g Gᵀ in float64 for every (output, input) channel pair, rounded once to float32 and laid out
+ * [ξ][inChannel padded to 4][column padded to paddedCols4·4] for gemm.wgsl.
  */
-export function winogradWeights(layer: Conv2dLayer, paddedCols4: number): Float32Array {
+export function winogradWeights(layer: Conv2dLayer, paddedCols4: number, g: WinogradVariant['g'] = winograd2.g): Float32Array {
   const { inChannels, outChannels } = layer;
+  const n = g.length;
   const inPadded = Math.ceil(inChannels / 4) * 4;
   const width = paddedCols4 * 4;
-  const out = new Float32Array(winogradPositions * inPadded * width);
-  const gg = new Float64Array(12);
-  for (let oc = 0; oc < outChannels; oc++) {
-    for (let ic = 0; ic < inChannels; ic++) {
-      const g = layer.weight.subarray((oc * inChannels + ic) * 9, (oc * inChannels + ic) * 9 + 9);
-      // G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2.
-      for (let j = 0; j < 3; j++) {
-        gg[j] = g[j];
-        gg[3 + j] = (g[j] + g[3 + j] + g[6 + j]) / 2;
-        gg[6 + j] = (g[j] - g[3 + j] + g[6 + j]) / 2;
-        gg[9 + j] = g[6 + j];
+  const step = inPadded * width;
+  const out = new Float32Array(n * n * step);
+  const gFlat = Float64Array.from(g.flat());
+  const left = new Float64Array(n * 3);
+  // Output channels innermost: consecutive writes of one position plane are adjacent (VGG19's F(4×4) weights in 0.64 s
+  // instead of 1.0 s, whose every write lands a row apart).
+  for (let ic = 0; ic < inChannels; ic++) {
+    for (let oc = 0; oc < outChannels; oc++) {
+      const at = (oc * inChannels + ic) * 9;
+      const w = layer.weight;
+      // G g: n × 3.
+      for (let i = 0; i < n; i++) {
+        const [g0, g1, g2] = [gFlat[i * 3], gFlat[i * 3 + 1], gFlat[i * 3 + 2]];
+        for (let j = 0; j < 3; j++) left[i * 3 + j] = g0 * w[at + j] + g1 * w[at + 3 + j] + g2 * w[at + 6 + j];
       }
-      // (G g) Gᵀ: the same on each row's three columns.
-      for (let i = 0; i < 4; i++) {
-        const a = gg[i * 3];
-        const b = gg[i * 3 + 1];
-        const c = gg[i * 3 + 2];
-        const at = (i * 4 * inPadded + ic) * width + oc;
-        const step = inPadded * width;
-        out[at] = a;
-        out[at + step] = (a + b + c) / 2;
-        out[at + 2 * step] = (a - b + c) / 2;
-        out[at + 3 * step] = c;
+      // (G g) Gᵀ: n × n, position ξ = i·n + j.
+      for (let i = 0; i < n; i++) {
+        const [a, b, c] = [left[i * 3], left[i * 3 + 1], left[i * 3 + 2]];
+        for (let j = 0; j < n; j++) {
+          out[(i * n + j) * step + ic * width + oc] = a * gFlat[j * 3] + b * gFlat[j * 3 + 1] + c * gFlat[j * 3 + 2];
+        }
       }
     }
   }
@@ -75,37 +137,47 @@ export interface WinogradWorkspace {
 }
 
 /**
- * A 3×3 stride-1 convolution as Winograd F(2×2, 3×3): input transform, sixteen GEMMs, output transform. 2.25× fewer
- * multiply-adds than the direct convolution; the transforms are memory-bound and cheap beside them.
+ * A 3×3 stride-1 convolution as Winograd F(m×m, 3×3): input transform, (m + 2)² GEMMs, output transform. 2.25×
+ * (F(2×2)) or 4× (F(4×4)) fewer multiply-adds than the direct convolution; the transforms are memory-bound and cheap
+ * beside them.
  */
 export class Conv2dWinogradOp implements GpuOp {
   private constructor(
+    readonly variant: WinogradVariant,
     private readonly transform: { kernel: Kernel; bindGroup: GPUBindGroup; grid: [number, number] },
     private readonly gemm: GemmOp,
     private readonly untransform: { kernel: Kernel; bindGroup: GPUBindGroup; grid: [number, number] },
     private readonly owned: GPUBuffer[],
   ) {}
 
-  static async create(context: GpuContext, layer: Conv2dLayer, input: GpuTensor, output: GpuTensor, workspace: WinogradWorkspace, tile: GemmTile): Promise<Conv2dWinogradOp> {
-    const { tilesX, tiles } = winogradTiles(output.shape);
-    const { batch } = output;
+  static async create(
+    context: GpuContext,
+    layer: Conv2dLayer,
+    input: GpuTensor,
+    output: GpuTensor,
+    workspace: WinogradWorkspace,
+    tile: GemmTile,
+    variant: WinogradVariant = winograd2,
+  ): Promise<Conv2dWinogradOp> {
+    const geometry: WinogradGeometry = { layer, input, output, ...winogradTiles(output.shape, variant.outputTile, output.batch) };
+    const { tiles } = geometry;
     const outC4 = output.c4;
-    const transformedWeights = winogradWeights(layer, paddedColumns4(outC4, tile));
+    const transformedWeights = winogradWeights(layer, paddedColumns4(outC4, tile), variant.g);
     const biasData = new Float32Array(outC4 * 4);
     biasData.set(layer.bias);
     const [forward, backward] = await Promise.all([
-      Kernel.create(context, { shader: 'ops/conv2d/winograd_input' }),
-      Kernel.create(context, { shader: 'ops/conv2d/winograd_output' }),
+      Kernel.create(context, { shader: variant.shaders.input }),
+      Kernel.create(context, { shader: variant.shaders.output }),
     ]);
     const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),
       createFilledBuffer(context, `${layer.name}.bias`, biasData),
-      forward.uniforms({ inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tiles, batch, padTop: convPads(layer).top, padLeft: convPads(layer).left }),
-      backward.uniforms({ outWidth: output.shape.width, outHeight: output.shape.height, outC4, tilesX, tiles, batch, activation: activationCode(layer.activation) }),
+      forward.uniforms(variant.inputUniforms(geometry)),
+      backward.uniforms(variant.outputUniforms(geometry)),
     ]);
     const gemm = await GemmOp.create(
       context,
-      { label: layer.name, a: workspace.transformed, b: weights, c: workspace.products, batches: winogradPositions, rows: tiles * batch, k4: input.c4, validCols4: outC4 },
+      { label: layer.name, a: workspace.transformed, b: weights, c: workspace.products, batches: variant.positions, rows: tiles, k4: input.c4, validCols4: outC4 },
       tile,
     );
     const [transformGroup, untransformGroup] = await gpuStep(context, `preparing ${layer.name}`, () => [
@@ -113,9 +185,10 @@ export class Conv2dWinogradOp implements GpuOp {
       backward.bindGroup({ products: workspace.products, bias, output: output.buffer, params: p3 }),
     ]);
     return new Conv2dWinogradOp(
-      { kernel: forward, bindGroup: transformGroup, grid: foldedGrid(tiles * batch * input.c4, 64) },
+      variant,
+      { kernel: forward, bindGroup: transformGroup, grid: foldedGrid(tiles * input.c4, 64) },
       gemm,
-      { kernel: backward, bindGroup: untransformGroup, grid: foldedGrid(tiles * batch * outC4, 64) },
+      { kernel: backward, bindGroup: untransformGroup, grid: foldedGrid(tiles * outC4, 64) },
       [weights, bias, p1, p3],
     );
   }
