@@ -22,7 +22,7 @@ function resultRows(env: EnvironmentResult): string[][] {
         env.environment,
         ...statsCells(b),
         '—',
-        '—',
+        formatBytes(b.peakMemoryBytes),
       ]);
     }
     for (const rule of ['hysm', 'official'] as const) {

@@ -93,16 +93,21 @@ export async function measureOurs(
     // image's scores against the single pass (dense over a batch sums in another order: not bit for bit).
     log(`${subject.label}: timing a forward pass over a batch of ${batchedInputs}`);
     const batch = Array.from({ length: batchedInputs }, () => input);
+    // The batched copy's memory is its own line: the model's peak is counted without it.
+    const [peakBefore, liveBefore] = [context.memory.peak, context.memory.live];
     const batchedModel = await gpuModel.withBatch(batchedInputs, 'output');
     let batchedScores: Float32Array[] = [];
     let batchedStats: Stats;
+    let batchedPeak = 0;
     try {
       batchedStats = await timeRepeated(async () => (batchedScores = await batchedModel.scoreMany(batch)), {
         warmup: Math.max(1, Math.min(repeat.warmup, 1)),
         runs: Math.max(1, Math.min(3, repeat.runs)),
       });
+      batchedPeak = context.memory.peak - liveBefore;
     } finally {
       batchedModel.destroy();
+      context.memory.peak = peakBefore;
     }
     const scale = Math.max(...scores.map(Math.abs), 1e-30);
     const batchedError = Math.max(...batchedScores.map((s) => Math.max(...s.map((v, i) => Math.abs(v - scores[i]) / scale))));
@@ -155,7 +160,7 @@ export async function measureOurs(
       parameters: parameterCount(model),
       firstResult: { totalMs: created.ms + firstForward.ms, createMs: created.ms, firstForwardMs: firstForward.ms },
       forward,
-      batched: { inputs: batchedInputs, ...batchedStats, perForwardMs: batchedStats.medianMs / batchedInputs, maxRelativeError: batchedError },
+      batched: { inputs: batchedInputs, ...batchedStats, perForwardMs: batchedStats.medianMs / batchedInputs, maxRelativeError: batchedError, peakMemoryBytes: batchedPeak },
       top1,
       backtrack: { setupMs: setup.ms, firstResultMs: setup.ms + firstBacktrack.ms, ...backtrack },
       explain: { ...explain, rule: 'hysm', fixations },

@@ -44,9 +44,9 @@ export interface OursModelResult {
   /**
    * One forward pass over a batch of `inputs` images (GpuModel.withBatch), the stats of the whole pass; per image its
    * median over `inputs`; the largest difference of any image's scores from the single forward's, relative to the
-   * largest score.
+   * largest score; the GPU memory of the batched copy of the model (weights again, activations of all images).
    */
-  batched?: Stats & { inputs: number; perForwardMs: number; maxRelativeError: number };
+  batched?: Stats & { inputs: number; perForwardMs: number; maxRelativeError: number; peakMemoryBytes: number };
   top1: { classIndex: number; label: string; probability: number };
   backtrack: {
     /** GpuBacktracker.create (its pipelines and buffers). */

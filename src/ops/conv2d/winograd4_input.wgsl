@@ -21,9 +21,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> transformed: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-fn inputAt(image: u32, y: i32, x: i32, c: u32) -> vec4f {
-  if (y < 0 || x < 0 || y >= i32(params.inHeight) || x >= i32(params.inWidth)) { return vec4f(0.0); }
-  return input[((image * params.inHeight + u32(y)) * params.inWidth + u32(x)) * params.c4 + c];
+// Branch-free: an out-of-bounds tap reads a clamped in-bounds pixel and selects 0 instead, so the unrolled patch
+// compiles as straight-line code (SwiftShader's JIT time grows with every branch). Rows and columns are clamped once.
+fn clampedTo(v: i32, size: u32) -> u32 {
+  return u32(clamp(v, 0, i32(size) - 1));
+}
+
+fn inside(v: i32, size: u32) -> bool {
+  return (v >= 0) & (v < i32(size));
 }
 
 @compute @workgroup_size(64)
@@ -37,9 +42,15 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let local = tile % params.tilesPerImage;
   let y0 = i32((local / params.tilesX) * 4u) - i32(params.padTop);
   let x0 = i32((local % params.tilesX) * 4u) - i32(params.padLeft);
+  //#unroll k 6
+  let row${k} = (image * params.inHeight + clampedTo(y0 + ${k}, params.inHeight)) * params.inWidth;
+  let rowInside${k} = inside(y0 + ${k}, params.inHeight);
+  let col${k} = clampedTo(x0 + ${k}, params.inWidth);
+  let colInside${k} = inside(x0 + ${k}, params.inWidth);
+  //#end
   //#unroll i 6
   //#unroll j 6
-  let d${i}${j} = inputAt(image, y0 + ${i}, x0 + ${j}, c);
+  let d${i}${j} = select(vec4f(0.0), input[(row${i} + col${j}) * params.c4 + c], rowInside${i} & colInside${j});
   //#end
   //#end
   // Bᵀ d, column by column.

@@ -21,9 +21,9 @@ struct Params {
 
 //#include activation
 
-fn store(image: u32, y: u32, x: u32, c: u32, value: vec4f) {
-  if (y < params.outHeight && x < params.outWidth) {
-    output[((image * params.outHeight + y) * params.outWidth + x) * params.outC4 + c] = activate(value + bias[c], params.activation);
+fn store(row: u32, rowInside: bool, x: u32, c: u32, value: vec4f) {
+  if (rowInside & (x < params.outWidth)) {
+    output[(row + x) * params.outC4 + c] = activate(value, params.activation);
   }
 }
 
@@ -52,11 +52,14 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let local = tile % params.tilesPerImage;
   let y = (local / params.tilesX) * 4u;
   let x = (local % params.tilesX) * 4u;
+  let b = bias[c];
   // (Aᵀ M) A, row by row.
   //#unroll i 4
-  store(image, y + ${i}u, x + 0u, c, s${i}0 + s${i}1 + s${i}2 + s${i}3 + s${i}4);
-  store(image, y + ${i}u, x + 1u, c, s${i}1 - s${i}2 + 2.0 * s${i}3 - 0.5 * s${i}4);
-  store(image, y + ${i}u, x + 2u, c, s${i}1 + s${i}2 + 4.0 * s${i}3 + 0.25 * s${i}4);
-  store(image, y + ${i}u, x + 3u, c, s${i}1 - s${i}2 + 8.0 * s${i}3 - 0.125 * s${i}4 + s${i}5);
+  let row${i} = (image * params.outHeight + y + ${i}u) * params.outWidth;
+  let rowInside${i} = y + ${i}u < params.outHeight;
+  store(row${i}, rowInside${i}, x + 0u, c, (s${i}0 + s${i}1 + s${i}2 + s${i}3 + s${i}4) + b);
+  store(row${i}, rowInside${i}, x + 1u, c, (s${i}1 - s${i}2 + 2.0 * s${i}3 - 0.5 * s${i}4) + b);
+  store(row${i}, rowInside${i}, x + 2u, c, (s${i}1 + s${i}2 + 4.0 * s${i}3 + 0.25 * s${i}4) + b);
+  store(row${i}, rowInside${i}, x + 3u, c, (s${i}1 - s${i}2 + 8.0 * s${i}3 - 0.125 * s${i}4 + s${i}5) + b);
   //#end
 }
