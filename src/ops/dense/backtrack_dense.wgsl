@@ -32,19 +32,26 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (node < params.chunkFirstRow || node >= params.chunkFirstRow + params.chunkRows) { return; }
   let row = (node - params.chunkFirstRow) * params.rowStride / 4u;
   let in4 = (params.inFeatures + 3u) / 4u;
-  var best = 0u;
-  var bestValue = 0.0;
+  // Branch-free (SwiftShader's JIT and its lanes pay for every branch): each of the four lanes keeps its own best,
+  // strictly greater in increasing i, so the lowest i of its maximum; lanes past inFeatures are −∞ and never win.
+  // −∞ as a run-time value (a constant one is an error in WGSL).
+  let minusInfinity = vec4f(bitcast<f32>(0xff800000u | (params.inFeatures & 0u)));
+  var bestValues = minusInfinity;
+  var bestIndices = vec4u(0u, 1u, 2u, 3u);
   for (var i4 = 0u; i4 < in4; i4++) {
-    let products = weights[row + i4] * activations[i4];
-    // Lanes are visited only when one can win (ties keep the lowest i, as a strict > in order does).
-    if (i4 > 0u && max(max(products.x, products.y), max(products.z, products.w)) <= bestValue) { continue; }
-    for (var lane = 0u; lane < 4u; lane++) {
-      let i = i4 * 4u + lane;
-      if (i < params.inFeatures && (i == 0u || products[lane] > bestValue)) {
-        bestValue = products[lane];
-        best = i;
-      }
-    }
+    let indices = vec4u(i4 * 4u) + vec4u(0u, 1u, 2u, 3u);
+    let products = select(minusInfinity, weights[row + i4] * activations[i4], indices < vec4u(params.inFeatures));
+    let better = products > bestValues;
+    bestValues = select(bestValues, products, better);
+    bestIndices = select(bestIndices, indices, better);
+  }
+  // The largest of the four, the lowest index among equals: what one strict > over i in order would keep.
+  var best = bestIndices.x;
+  var bestValue = bestValues.x;
+  for (var lane = 1u; lane < 4u; lane++) {
+    let wins = bestValues[lane] > bestValue || (bestValues[lane] == bestValue && bestIndices[lane] < best);
+    best = select(best, bestIndices[lane], wins);
+    bestValue = select(bestValue, bestValues[lane], wins);
   }
   selectChild(best, node | params.parentTag);
   memoryVector[t].childCount += 1u;
