@@ -21,15 +21,23 @@ export interface WinogradGeometry {
 
 /**
  * One Winograd F(m×m, 3×3): its output tile side m, its (m + 2)² transform positions (one GEMM each), G for the weight
- * transform U = G g Gᵀ (float64, n × 3), and its two transform kernels with their uniforms.
+ * transform U = G g Gᵀ (float64, n × 3), and its two transform kernels (both take transformUniforms).
  */
 export interface WinogradVariant {
   outputTile: 2 | 4;
   positions: number;
   g: readonly (readonly number[])[];
   shaders: { input: string; output: string };
-  inputUniforms(geometry: WinogradGeometry): Record<string, number>;
-  outputUniforms(geometry: WinogradGeometry): Record<string, number>;
+}
+
+/** The input and output transforms' Params, the same for every variant (shaders/include/winograd_tile.wgsl). */
+export function transformUniforms({ layer, input, output, tilesX, tilesPerImage, tiles }: WinogradGeometry): { input: Record<string, number>; output: Record<string, number> } {
+  const batch = tiles / tilesPerImage;
+  const { top, left } = convPads(layer);
+  return {
+    input: { inWidth: input.shape.width, inHeight: input.shape.height, c4: input.c4, tilesX, tilesPerImage, batch, padTop: top, padLeft: left },
+    output: { outWidth: output.shape.width, outHeight: output.shape.height, outC4: output.c4, tilesX, tilesPerImage, batch, activation: activationCode(layer.activation) },
+  };
 }
 
 /** F(2×2, 3×3): a 4×4 input patch per 2×2 output tile; points 0, ±1, ∞. */
@@ -43,26 +51,6 @@ export const winograd2: WinogradVariant = {
     [0, 0, 1],
   ],
   shaders: { input: 'ops/conv2d/winograd_input', output: 'ops/conv2d/winograd_output' },
-  // Its kernels count `tiles` per image and take the batch beside it.
-  inputUniforms: ({ layer, input, tilesX, tilesPerImage, tiles }) => ({
-    inWidth: input.shape.width,
-    inHeight: input.shape.height,
-    c4: input.c4,
-    tilesX,
-    tiles: tilesPerImage,
-    batch: tiles / tilesPerImage,
-    padTop: convPads(layer).top,
-    padLeft: convPads(layer).left,
-  }),
-  outputUniforms: ({ layer, output, tilesX, tilesPerImage, tiles }) => ({
-    outWidth: output.shape.width,
-    outHeight: output.shape.height,
-    outC4: output.c4,
-    tilesX,
-    tiles: tilesPerImage,
-    batch: tiles / tilesPerImage,
-    activation: activationCode(layer.activation),
-  }),
 };
 
 /**
@@ -161,6 +149,7 @@ export class Conv2dWinogradOp implements GpuOp {
   ): Promise<Conv2dWinogradOp> {
     const geometry: WinogradGeometry = { layer, input, output, ...winogradTiles(output.shape, variant.outputTile, output.batch) };
     const { tiles } = geometry;
+    const uniforms = transformUniforms(geometry);
     const outC4 = output.c4;
     const transformedWeights = winogradWeights(layer, paddedColumns4(outC4, tile), variant.g);
     const biasData = new Float32Array(outC4 * 4);
@@ -172,8 +161,8 @@ export class Conv2dWinogradOp implements GpuOp {
     const [weights, bias, p1, p3] = await gpuStep(context, `uploading ${layer.name}`, () => [
       createFilledBuffer(context, `${layer.name}.winograd`, transformedWeights),
       createFilledBuffer(context, `${layer.name}.bias`, biasData),
-      forward.uniforms(variant.inputUniforms(geometry)),
-      backward.uniforms(variant.outputUniforms(geometry)),
+      forward.uniforms(uniforms.input),
+      backward.uniforms(uniforms.output),
     ]);
     const gemm = await GemmOp.create(
       context,

@@ -1,5 +1,3 @@
-import { activationCode } from '../common/activation.ts';
-import { convPads } from './spec.ts';
 import type { WinogradVariant } from './winograd.ts';
 
 /** Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for an m×m output tile of a 3×3 correlation, in float64. */
@@ -56,23 +54,4 @@ export const winograd4: WinogradVariant = {
   positions: 36,
   g: winograd4Matrices.g,
   shaders: { input: 'ops/conv2d/winograd4_input', output: 'ops/conv2d/winograd4_output' },
-  inputUniforms: ({ layer, input, tilesX, tilesPerImage, tiles }) => ({
-    inWidth: input.shape.width,
-    inHeight: input.shape.height,
-    c4: input.c4,
-    tilesX,
-    tilesPerImage,
-    batch: tiles / tilesPerImage,
-    padTop: convPads(layer).top,
-    padLeft: convPads(layer).left,
-  }),
-  outputUniforms: ({ layer, output, tilesX, tilesPerImage, tiles }) => ({
-    outWidth: output.shape.width,
-    outHeight: output.shape.height,
-    outC4: output.c4,
-    tilesX,
-    tilesPerImage,
-    batch: tiles / tilesPerImage,
-    activation: activationCode(layer.activation),
-  }),
 };

@@ -21,15 +21,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> transformed: array<vec4f>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-// Branch-free: an out-of-bounds tap reads a clamped in-bounds pixel and selects 0 instead, so the unrolled patch
-// compiles as straight-line code (SwiftShader's JIT time grows with every branch). Rows and columns are clamped once.
-fn clampedTo(v: i32, size: u32) -> u32 {
-  return u32(clamp(v, 0, i32(size) - 1));
-}
-
-fn inside(v: i32, size: u32) -> bool {
-  return (v >= 0) & (v < i32(size));
-}
+//#include winograd_tile
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
@@ -38,10 +30,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (index >= tiles * params.c4) { return; }
   let c = index % params.c4;
   let tile = index / params.c4;
-  let image = tile / params.tilesPerImage;
-  let local = tile % params.tilesPerImage;
-  let y0 = i32((local / params.tilesX) * 4u) - i32(params.padTop);
-  let x0 = i32((local % params.tilesX) * 4u) - i32(params.padLeft);
+  let origin = tileOrigin(tile, 4u);
+  let image = origin.z;
+  let y0 = i32(origin.y) - i32(params.padTop);
+  let x0 = i32(origin.x) - i32(params.padLeft);
   //#unroll k 6
   let row${k} = (image * params.inHeight + clampedTo(y0 + ${k}, params.inHeight)) * params.inWidth;
   let rowInside${k} = inside(y0 + ${k}, params.inHeight);

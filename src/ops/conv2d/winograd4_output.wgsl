@@ -21,11 +21,8 @@ struct Params {
 
 //#include activation
 
-fn store(row: u32, rowInside: bool, x: u32, c: u32, value: vec4f) {
-  if (rowInside & (x < params.outWidth)) {
-    output[(row + x) * params.outC4 + c] = activate(value, params.activation);
-  }
-}
+//#include winograd_store
+//#include winograd_tile
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3u) {
@@ -48,10 +45,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let s2${j} = m1${j} + m2${j} + 4.0 * m3${j} + 0.25 * m4${j};
   let s3${j} = m1${j} - m2${j} + 8.0 * m3${j} - 0.125 * m4${j} + m5${j};
   //#end
-  let image = tile / params.tilesPerImage;
-  let local = tile % params.tilesPerImage;
-  let y = (local / params.tilesX) * 4u;
-  let x = (local % params.tilesX) * 4u;
+  let origin = tileOrigin(tile, 4u);
+  let image = origin.z;
+  let y = origin.y;
+  let x = origin.x;
   let b = bias[c];
   // (Aᵀ M) A, row by row.
   //#unroll i 4
