@@ -257,11 +257,8 @@ export interface MethodInputs {
   seed: number;
 }
 
-async function fixationsMap(inputs: MethodInputs, points: Point[], method: string): Promise<MethodMap> {
-  const { photo, state, explainer } = inputs;
-  const scale = photo.width / (photo.originalWidth ?? photo.width);
-  const maps = await makeMaps(inputs.mapper, points, photo.width, photo.height, { ...inputs.settings, sigma: inputs.settings.sigma * scale });
-  const values = normaliseMinMax(Float32Array.from(maps.attention));
+/** A map made at photo pixels (normalised already) as a method's map, with its copy at the model input. */
+function photoMethodMap(method: string, values: Float32Array, { photo, state, explainer }: MethodInputs): MethodMap {
   const { width, height } = explainer.model.input;
   return {
     method,
@@ -271,8 +268,15 @@ async function fixationsMap(inputs: MethodInputs, points: Point[], method: strin
     input: photoMapToInput(values, photo.width, photo.height, state.geometry, width, height),
     inputWidth: width,
     inputHeight: height,
-    points: { kept: maps.kept, removed: maps.removed },
   };
+}
+
+async function fixationsMap(inputs: MethodInputs, points: Point[], method: string): Promise<MethodMap> {
+  const { photo } = inputs;
+  const scale = photo.width / (photo.originalWidth ?? photo.width);
+  const maps = await makeMaps(inputs.mapper, points, photo.width, photo.height, { ...inputs.settings, sigma: inputs.settings.sigma * scale });
+  const values = normaliseMinMax(Float32Array.from(maps.attention));
+  return { ...photoMethodMap(method, values, inputs), points: { kept: maps.kept, removed: maps.removed } };
 }
 
 async function fixationPoints(inputs: MethodInputs, rule: Rule): Promise<Point[]> {
@@ -317,18 +321,7 @@ export async function methodMap(spec: MethodSpec, inputs: MethodInputs): Promise
       if (refusal) throw new MethodUnavailableError(refusal);
       return layerMapToMethodMap(name, await explainer.cam(state, inputs.target), state.geometry, explainer.model.input, photo);
     }
-    case 'centre': {
-      const values = normaliseMinMax(centreMap(photo.width, photo.height));
-      const { width, height } = explainer.model.input;
-      return {
-        method: name,
-        photo: values,
-        width: photo.width,
-        height: photo.height,
-        input: photoMapToInput(values, photo.width, photo.height, state.geometry, width, height),
-        inputWidth: width,
-        inputHeight: height,
-      };
-    }
+    case 'centre':
+      return photoMethodMap(name, normaliseMinMax(centreMap(photo.width, photo.height)), inputs);
   }
 }
