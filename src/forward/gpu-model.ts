@@ -10,7 +10,7 @@ import type { GraphNode } from '../graph/model.ts';
 import { inputTensor, validateModel, type Graph, type Model } from '../graph/model.ts';
 import { opOf } from '../ops/registry.ts';
 import type { ResampleGeometry, ResizeFilter } from '../model/preprocess.ts';
-import { elementCount } from '../model/shapes.ts';
+import { elementCount, type TensorShape } from '../model/shapes.ts';
 import { planTensorMemory, type TensorMemoryPlan } from './memory-plan.ts';
 
 export { defaultKernelChoices, type KernelChoices };
@@ -193,10 +193,7 @@ export class GpuModel {
   /** Runs every node on an input tensor given in CHW (tests and benchmarks that bypass the photo); image 0 of a batch. */
   async runTensor(input: Float32Array): Promise<ForwardResult> {
     const start = performance.now();
-    const shape = this.graph.shapes.get(inputTensor)!;
-    if (input.length !== elementCount(shape)) {
-      throw new Error(`input tensor has ${input.length} values, the model needs ${elementCount(shape)}`);
-    }
+    const shape = this.checkedInputShape([input], false);
     const tensor = chwToPaddedHwc(input, shape);
     await this.encodeAndSubmit(() => this.context.device.queue.writeBuffer(this.tensor(inputTensor).buffer, 0, tensor), false);
     const [scores] = await this.readScores(1);
@@ -207,10 +204,7 @@ export class GpuModel {
   async runTensors(inputs: readonly Float32Array[]): Promise<ForwardResult[]> {
     this.requireImages(inputs.length, 'input tensors');
     const start = performance.now();
-    const shape = this.graph.shapes.get(inputTensor)!;
-    inputs.forEach((input, i) => {
-      if (input.length !== elementCount(shape)) throw new Error(`input tensor ${i} has ${input.length} values, the model needs ${elementCount(shape)}`);
-    });
+    const shape = this.checkedInputShape(inputs);
     const bytes = gpuTensorBytes(shape);
     await this.encodeAndSubmit(() => {
       inputs.forEach((input, i) => this.context.device.queue.writeBuffer(this.tensor(inputTensor).buffer, i * bytes, chwToPaddedHwc(input, shape)));
@@ -218,6 +212,17 @@ export class GpuModel {
     const scores = await this.readScores(inputs.length);
     const forwardMs = performance.now() - start;
     return scores.map((s) => ({ scores: s, geometry: null, forwardMs }));
+  }
+
+  /** The input tensor's shape, after checking that every CHW input has its size (naming the input by index when `numbered`). */
+  private checkedInputShape(inputs: readonly Float32Array[], numbered = true): TensorShape {
+    const shape = this.graph.shapes.get(inputTensor)!;
+    inputs.forEach((input, i) => {
+      if (input.length !== elementCount(shape)) {
+        throw new Error(`input tensor ${numbered ? `${i} ` : ''}has ${input.length} values, the model needs ${elementCount(shape)}`);
+      }
+    });
+    return shape;
   }
 
   private requireImages(count: number, what: string): void {
@@ -231,10 +236,7 @@ export class GpuModel {
    * activations left on the GPU afterwards are the last pass's.
    */
   async scoreMany(inputs: readonly Float32Array[], maxChunkBytes = 64 * 2 ** 20): Promise<Float32Array[]> {
-    const shape = this.graph.shapes.get(inputTensor)!;
-    inputs.forEach((input, i) => {
-      if (input.length !== elementCount(shape)) throw new Error(`input tensor ${i} has ${input.length} values, the model needs ${elementCount(shape)}`);
-    });
+    const shape = this.checkedInputShape(inputs);
     const inputBytes = gpuTensorBytes(shape);
     const scores = this.tensor(this.model.output);
     const scoreBytes = scores.shape.channels * 4;
