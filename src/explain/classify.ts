@@ -1,5 +1,5 @@
 import { checkFiniteScores } from './finite-outputs.ts';
-import { GpuModel } from '../forward/gpu-model.ts';
+import { GpuModel, type ForwardResult } from '../forward/gpu-model.ts';
 import type { RgbaImage } from '../image/rgba-image.ts';
 import type { Model } from '../graph/model.ts';
 import { probabilities, topPredictions, type Prediction } from './predictions.ts';
@@ -19,7 +19,14 @@ export function endsInSoftmax(model: Model): boolean {
 
 /** One forward pass on the GPU; the activations stay on the GPU model for backtracking. */
 export async function classify(gpuModel: GpuModel, photo: RgbaImage, top = 5, geometry?: ResampleGeometry): Promise<Classification> {
-  const result = await gpuModel.run(photo, geometry);
+  return classification(gpuModel, await gpuModel.run(photo, geometry), top);
+}
+
+/**
+ * A photo's forward result as a Classification: its scores checked finite (on failure the error names the first layer
+ * of `gpuModel`'s activations that is not: they must be this result's), then probabilities and the top classes.
+ */
+export async function classification(gpuModel: GpuModel, result: ForwardResult, top = 5): Promise<Classification> {
   await checkFiniteScores(gpuModel, result.scores);
   const probs = probabilities(result.scores, endsInSoftmax(gpuModel.model));
   return {

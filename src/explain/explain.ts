@@ -1,8 +1,8 @@
 import { GpuBacktracker } from '../backtrack/gpu-backtracker.ts';
 import type { Rule } from '../ops/common/rules.ts';
 import { fixationPoints, type TreeLevel } from '../backtrack/tree.ts';
-import { classify, endsInSoftmax } from './classify.ts';
-import { checkFiniteScores, firstNonFinite } from './finite-outputs.ts';
+import { classification, classify } from './classify.ts';
+import { firstNonFinite } from './finite-outputs.ts';
 import { gpuTensorBytes } from '../gpu/tensor.ts';
 import { GpuModel, type GpuModelOptions } from '../forward/gpu-model.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -11,7 +11,7 @@ import { gradientKeeps } from '../graph/gradient-path.ts';
 import { graphOf, type Model } from '../graph/model.ts';
 import { modelPixelToImage, type ResampleGeometry } from '../model/preprocess.ts';
 import { coarseCell, lastSpatialLevel, lastSpatialTensor, type CoarseCell } from '../postprocess/coarse.ts';
-import { probabilities, topPredictions, type Prediction } from './predictions.ts';
+import { topPredictions, type Prediction } from './predictions.ts';
 import { GpuGradient } from '../gradient/executor.ts';
 import { camHead, gradcamMap, weightedChannelSum, type LayerMap } from './layer-map.ts';
 
@@ -149,21 +149,11 @@ export class Explainer {
     this.loadedImage = null;
     const states: ForwardState[] = [];
     for (const [image, result] of results.entries()) {
-      if (firstNonFinite(result.scores) >= 0) {
-        await this.load(batch, image);
-        await checkFiniteScores(this.gpuModel, result.scores);
-      }
-      const probs = probabilities(result.scores, endsInSoftmax(this.model));
-      states.push({
-        predictions: topPredictions(probs, this.model.labels, 5),
-        probabilities: probs,
-        geometry: result.geometry!,
-        photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight },
-        // The batch's time shared out: what one crop cost.
-        forwardMs: result.forwardMs / results.length,
-        generation,
-        image,
-      });
+      // Non-finite scores are traced through the crop's own activations.
+      if (firstNonFinite(result.scores) >= 0) await this.load(batch, image);
+      // The batch's time shared out: what one crop cost.
+      const classified = await classification(this.gpuModel, { ...result, forwardMs: result.forwardMs / results.length });
+      states.push({ ...classified, photo: { originalWidth: photo.originalWidth, originalHeight: photo.originalHeight }, generation, image });
     }
     return states;
   }
@@ -186,6 +176,11 @@ export class Explainer {
     return this.gpuModel.withBatch(images, purpose === 'crops' ? 'same' : 'output');
   }
 
+  /** The model forwardCrops ran on: there is one whenever a state or explanation names an image. */
+  private cropsModel(): Promise<GpuModel> {
+    return this.batchModels.get('crops')!;
+  }
+
   /** Copies image `image` of the latest batched forward pass into the single model, unless it holds it already. */
   private async load(batch: GpuModel, image: number): Promise<void> {
     if (this.loadedImage === image) return;
@@ -196,8 +191,7 @@ export class Explainer {
   /** Where a state's activations are: already in the single model, or an image of the crops model to copy over. */
   private async activationsOf(state: ForwardState): Promise<void> {
     this.checkLatest(state);
-    if (state.image === undefined) return;
-    await this.load(await this.batchModel('crops', 1), state.image);
+    if (state.image !== undefined) await this.load(await this.cropsModel(), state.image);
   }
 
   /**
@@ -289,7 +283,7 @@ export class Explainer {
     }
     const level = lastSpatialLevel(explanation.layers);
     if (!level) return null;
-    if (explanation.image !== undefined) await this.load(await this.batchModel('crops', 1), explanation.image);
+    if (explanation.image !== undefined) await this.load(await this.cropsModel(), explanation.image);
     const values = (await this.gpuModel.readActivations([level.name])).get(level.name)!;
     return coarseCell(level, values, this.model.input, explanation.geometry);
   }
